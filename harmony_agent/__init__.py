@@ -1,0 +1,141 @@
+"""harmony_agent: build agents on OpenAI's gpt-oss models and their harmony format.
+
+``import harmony_agent as ha``. The codec and message model load eagerly and light;
+the agent loop, tools and backends load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from harmony_agent.errors import (
+    BackendError,
+    ConversationError,
+    HarmonyAgentError,
+    ParseError,
+    RenderError,
+    ToolError,
+    VocabError,
+)
+from harmony_agent.format import (
+    Channel,
+    Conversation,
+    DeveloperContent,
+    Encoding,
+    Message,
+    ReasoningEffort,
+    RenderConfig,
+    Role,
+    SystemContent,
+    ToolNamespace,
+    ToolSpec,
+    load_encoding,
+)
+
+if TYPE_CHECKING:
+    from harmony_agent import backends, events
+    from harmony_agent.agent import Agent, RunResult, run_many
+    from harmony_agent.agent._backend import Backend, SamplingParams
+    from harmony_agent.events import (
+        ContentDelta,
+        Event,
+        MessageEnd,
+        MessageStart,
+        ParseIssue,
+        RunEnd,
+        ToolCallStart,
+        ToolResult,
+    )
+    from harmony_agent.format._parser import StreamParser
+    from harmony_agent.format._visible import VisibleTextFilter, strip_reasoning, visible_text
+    from harmony_agent.tools import FunctionTool, Tool, ToolCall, tool
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Agent": "harmony_agent.agent",
+    "RunResult": "harmony_agent.agent",
+    "run_many": "harmony_agent.agent",
+    "Backend": "harmony_agent.agent._backend",
+    "SamplingParams": "harmony_agent.agent._backend",
+    "ContentDelta": "harmony_agent.events",
+    "Event": "harmony_agent.events",
+    "MessageEnd": "harmony_agent.events",
+    "MessageStart": "harmony_agent.events",
+    "ParseIssue": "harmony_agent.events",
+    "RunEnd": "harmony_agent.events",
+    "ToolCallStart": "harmony_agent.events",
+    "ToolResult": "harmony_agent.events",
+    "StreamParser": "harmony_agent.format._parser",
+    "VisibleTextFilter": "harmony_agent.format._visible",
+    "strip_reasoning": "harmony_agent.format._visible",
+    "visible_text": "harmony_agent.format._visible",
+    "FunctionTool": "harmony_agent.tools",
+    "Tool": "harmony_agent.tools",
+    "ToolCall": "harmony_agent.tools",
+    "tool": "harmony_agent.tools",
+}
+_SUBMODULES = {"backends", "events", "compat", "testing"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"harmony_agent.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'harmony_agent' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+
+
+__all__ = [
+    "Agent",
+    "Backend",
+    "BackendError",
+    "Channel",
+    "ContentDelta",
+    "Conversation",
+    "ConversationError",
+    "DeveloperContent",
+    "Encoding",
+    "Event",
+    "FunctionTool",
+    "HarmonyAgentError",
+    "Message",
+    "MessageEnd",
+    "MessageStart",
+    "ParseError",
+    "ParseIssue",
+    "ReasoningEffort",
+    "RenderConfig",
+    "RenderError",
+    "Role",
+    "RunEnd",
+    "RunResult",
+    "SamplingParams",
+    "StreamParser",
+    "SystemContent",
+    "Tool",
+    "ToolCall",
+    "ToolCallStart",
+    "ToolError",
+    "ToolNamespace",
+    "ToolResult",
+    "ToolSpec",
+    "VisibleTextFilter",
+    "VocabError",
+    "backends",
+    "events",
+    "load_encoding",
+    "run_many",
+    "strip_reasoning",
+    "tool",
+    "visible_text",
+]

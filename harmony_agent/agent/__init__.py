@@ -1,0 +1,1 @@
+"""The agent layer: backend protocol, sampling parameters and the agent loop."""

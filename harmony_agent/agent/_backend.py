@@ -1,0 +1,84 @@
+"""The backend protocol: prompt tokens in, generated token chunks out."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol, Union, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Backend", "BackendCallable", "SamplingParams", "as_backend"]
+
+
+class SamplingParams(BaseModel):
+    """How to sample one completion.
+
+    ``stop_tokens`` None means the harmony action stops (``<|return|>``, ``<|call|>``);
+    the agent always fills it in before calling a backend.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_tokens: int = Field(default=4096, gt=0)
+    temperature: float = Field(default=1.0, ge=0.0)
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+    stop_tokens: tuple[int, ...] | None = None
+    seed: int | None = None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Anything that turns a token prompt into a stream of generated token chunks.
+
+    The chunks may or may not end with the stop token. Closing the iterator early
+    (``aclose``) must abort the request.
+    """
+
+    def stream(
+        self, prompt_tokens: list[int], params: SamplingParams
+    ) -> AsyncIterator[Sequence[int]]: ...
+
+
+BackendCallable = Callable[
+    [list[int], SamplingParams],
+    Union[Iterable[int], AsyncIterator[int], Awaitable[Iterable[int]]],  # noqa: UP007
+]
+
+
+class _CallableBackend:
+    """Adapts ``fn(prompt_tokens, params)`` returning tokens (sync, async or iterables)."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __repr__(self) -> str:
+        return f"CallableBackend({getattr(self.fn, '__name__', self.fn)!r})"
+
+    async def stream(
+        self, prompt_tokens: list[int], params: SamplingParams
+    ) -> AsyncIterator[Sequence[int]]:
+        result = self.fn(list(prompt_tokens), params)
+        if inspect.isawaitable(result):
+            result = await result
+        if hasattr(result, "__aiter__"):
+            async for item in result:
+                yield _chunk(item)
+            return
+        for item in result:
+            yield _chunk(item)
+
+
+def _chunk(item: Any) -> Sequence[int]:
+    if isinstance(item, int):
+        return (item,)
+    return tuple(int(t) for t in item)
+
+
+def as_backend(obj: Backend | Callable[..., Any]) -> Backend:
+    """Return ``obj`` if it has ``stream``; wrap a plain callable otherwise."""
+    if hasattr(obj, "stream"):
+        return obj  # type: ignore[return-value]
+    if callable(obj):
+        return _CallableBackend(obj)
+    raise TypeError(f"a backend needs a stream(prompt_tokens, params) method or be callable: {obj!r}")

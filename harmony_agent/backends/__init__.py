@@ -1,0 +1,1 @@
+"""Adapters from inference engines to the backend protocol (tokens in, tokens out)."""

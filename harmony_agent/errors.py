@@ -1,0 +1,75 @@
+"""The exception tree of harmony_agent.
+
+Every error the library raises on purpose derives from :class:`HarmonyAgentError`::
+
+    HarmonyAgentError
+    ├── VocabError          the o200k vocabulary could not be found or failed verification
+    ├── ConversationError   a conversation breaks the role hierarchy or channel rules
+    ├── RenderError         a message cannot be rendered (e.g. a tool message without a name)
+    ├── ParseError          strict parsing met tokens that are not valid harmony
+    ├── ToolError           a tool was misconfigured or failed outside an agent run
+    └── BackendError        an inference backend failed (HTTP 4xx, exhausted retries, bad reply)
+
+Failures inside an agent run that the model can recover from (bad tool arguments,
+an unknown tool, a tool timeout) are not raised: they go back to the model as tool
+messages.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendError",
+    "ConversationError",
+    "HarmonyAgentError",
+    "ParseError",
+    "RenderError",
+    "ToolError",
+    "VocabError",
+]
+
+
+class HarmonyAgentError(Exception):
+    """Base class of every error raised by harmony_agent."""
+
+
+class VocabError(HarmonyAgentError):
+    """The vocabulary is missing or corrupt; the message lists every place searched."""
+
+    def __init__(self, message: str, searched: list[str] | None = None) -> None:
+        self.searched = list(searched or [])
+        if self.searched:
+            message += "\nSearched:\n" + "\n".join(f"  - {place}" for place in self.searched)
+        super().__init__(message)
+
+
+class ConversationError(HarmonyAgentError, ValueError):
+    """A conversation violates a rule; ``index`` is the offending message, ``rule`` the rule."""
+
+    def __init__(self, message: str, *, index: int | None = None, rule: str | None = None) -> None:
+        self.index = index
+        self.rule = rule
+        super().__init__(message)
+
+
+class RenderError(HarmonyAgentError, ValueError):
+    """A message cannot be rendered into tokens."""
+
+
+class ParseError(HarmonyAgentError, ValueError):
+    """Strict parsing failed; ``position`` is the index of the offending token."""
+
+    def __init__(self, message: str, *, position: int | None = None) -> None:
+        self.position = position
+        super().__init__(message if position is None else f"{message} (at token {position})")
+
+
+class ToolError(HarmonyAgentError):
+    """A tool is misconfigured, or a tool call failed outside an agent run."""
+
+
+class BackendError(HarmonyAgentError):
+    """An inference backend failed: HTTP 4xx, retries exhausted, or a malformed reply."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)

@@ -1,0 +1,30 @@
+"""The format layer: tokens, messages, renderer and parser. Knows nothing of agents."""
+
+from harmony_agent.format._conversation import Conversation
+from harmony_agent.format._encoding import Encoding, load_encoding
+from harmony_agent.format._messages import (
+    Channel,
+    DeveloperContent,
+    Message,
+    ReasoningEffort,
+    Role,
+    SystemContent,
+    ToolNamespace,
+    ToolSpec,
+)
+from harmony_agent.format._render import RenderConfig
+
+__all__ = [
+    "Channel",
+    "Conversation",
+    "DeveloperContent",
+    "Encoding",
+    "Message",
+    "ReasoningEffort",
+    "RenderConfig",
+    "Role",
+    "SystemContent",
+    "ToolNamespace",
+    "ToolSpec",
+    "load_encoding",
+]
