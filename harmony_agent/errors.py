@@ -42,7 +42,7 @@ class VocabError(HarmonyAgentError):
         super().__init__(message)
 
 
-class ConversationError(HarmonyAgentError, ValueError):
+class ConversationError(HarmonyAgentError):
     """A conversation violates a rule; ``index`` is the offending message, ``rule`` the rule."""
 
     def __init__(self, message: str, *, index: int | None = None, rule: str | None = None) -> None:

@@ -149,6 +149,14 @@ class Conversation(BaseModel):
         self._state = state
         return self
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Conversation):
+            return self.messages == other.messages
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(len(self.messages))
+
     # -- sequence protocol --------------------------------------------------------
     def __len__(self) -> int:
         return len(self.messages)

@@ -59,20 +59,24 @@ def _namespaces_from_dict(raw: Mapping[str, Any] | None) -> tuple[ToolNamespace,
 def _content_to_dict(content: SystemContent | DeveloperContent) -> dict[str, Any]:
     out: dict[str, Any]
     if isinstance(content, SystemContent):
-        out = {}
-        if content.model_identity is not None:
-            out["model_identity"] = content.model_identity
-        if content.reasoning_effort is not None:
+        # Fields whose openai-harmony default is not None are written even when None,
+        # so that ``SystemContent.from_dict`` does not fill the default back in.
+        out = {"model_identity": content.model_identity}
+        if content.reasoning_effort is None:
+            out["reasoning_effort"] = None
+        else:
             out["reasoning_effort"] = _EFFORT_NAMES[content.reasoning_effort]
         if content.conversation_start_date is not None:
             out["conversation_start_date"] = content.conversation_start_date
-        if content.knowledge_cutoff is not None:
-            out["knowledge_cutoff"] = content.knowledge_cutoff
-        if content.valid_channels:
-            out["channel_config"] = {
+        out["knowledge_cutoff"] = content.knowledge_cutoff
+        out["channel_config"] = (
+            {
                 "valid_channels": list(content.valid_channels),
                 "channel_required": content.channel_required,
             }
+            if content.valid_channels
+            else None
+        )
         tools = _namespaces_to_dict(content.tools)
         if tools is not None:
             out["tools"] = tools
@@ -98,7 +102,9 @@ def content_from_dict(raw: Mapping[str, Any]) -> SystemContent | DeveloperConten
     effort = raw.get("reasoning_effort")
     return SystemContent(
         model_identity=raw.get("model_identity"),
-        reasoning_effort=None if effort is None else ReasoningEffort(str(effort).lower()),
+        reasoning_effort=None
+        if effort is None
+        else ReasoningEffort(str(getattr(effort, "value", effort)).lower()),
         conversation_start_date=raw.get("conversation_start_date"),
         knowledge_cutoff=raw.get("knowledge_cutoff"),
         valid_channels=tuple(channel_config["valid_channels"]) if channel_config else (),

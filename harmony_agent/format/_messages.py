@@ -76,6 +76,8 @@ def _as_channel(value: object) -> object:
 
 def _as_effort(value: object) -> object:
     # openai-harmony spells efforts "Low"/"Medium"/"High" in its JSON form.
+    if isinstance(value, Enum) and not isinstance(value, ReasoningEffort):
+        value = value.value  # openai-harmony's own enum
     if isinstance(value, str) and not isinstance(value, ReasoningEffort):
         return value.lower()
     return value

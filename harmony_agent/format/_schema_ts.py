@@ -135,32 +135,88 @@ def _format_f64(x: float) -> str:
     return sign + body
 
 
+_U64_MAX = 2**64 - 1
+
+
+def _serde_f64(text: str) -> float:
+    """The ``f64`` that serde_json 1.0.140 (no ``float_roundtrip``) reads from a JSON number.
+
+    Its reader keeps at most a u64 of significant digits and scales by one power of ten, so
+    17-digit decimals and big exponents can land one ulp away from Python's value.
+    """
+    positive = not text.startswith("-")
+    digits = text.lstrip("-")
+    significand = exponent = 0
+    i, n = 0, len(digits)
+    while i < n and digits[i].isdigit():
+        digit = int(digits[i])
+        i += 1
+        if significand * 10 + digit > _U64_MAX:
+            exponent += 1  # serde drops integer digits beyond a u64, keeping their scale
+            while i < n and digits[i].isdigit():
+                exponent += 1
+                i += 1
+            break
+        significand = significand * 10 + digit
+    if i < n and digits[i] == ".":
+        i += 1
+        while i < n and digits[i].isdigit():
+            digit = int(digits[i])
+            i += 1
+            if significand * 10 + digit > _U64_MAX:
+                while i < n and digits[i].isdigit():
+                    i += 1
+                break
+            significand = significand * 10 + digit
+            exponent -= 1
+    if i < n and digits[i] in "eE":
+        exponent += int(digits[i + 1 :])
+    value = float(significand)
+    while True:
+        if abs(exponent) <= 308:
+            scale = float(f"1e{abs(exponent)}")
+            value = value * scale if exponent >= 0 else value / scale
+            break
+        if value == 0.0 or exponent > 0:
+            break
+        value /= 1e308
+        exponent += 308
+    return value if positive else -value
+
+
 def _json_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _display(value: Any) -> str:
-    """Compact JSON as serde_json's ``Display`` writes it (key order kept, non-ASCII raw)."""
+def _display(value: Any, *, serde: bool = True) -> str:
+    """Compact JSON as serde_json's ``Display`` writes it (key order kept, non-ASCII raw).
+
+    With ``serde`` true, numbers go through the same lossy reading as in openai-harmony
+    (Python writes the JSON, serde_json reads it back); otherwise floats keep their value.
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        if -(2**63) <= value < 2**64:
+        if -(2**63) <= value <= _U64_MAX:
             return str(value)
-        try:
-            return _format_f64(float(value))
-        except OverflowError:
-            return "null"
+        if serde:
+            return _format_f64(_serde_f64(str(value)))
+        return _format_f64(float(value)) if abs(value) < 2**1024 else "null"
     if isinstance(value, float):
+        if serde and math.isfinite(value):
+            return _format_f64(_serde_f64(repr(value)))
         return _format_f64(value)
     if isinstance(value, str):
         return _json_string(value)
     if isinstance(value, Mapping):
-        inner = ",".join(f"{_json_string(str(k))}:{_display(v)}" for k, v in value.items())
+        inner = ",".join(
+            f"{_json_string(str(k))}:{_display(v, serde=serde)}" for k, v in value.items()
+        )
         return "{" + inner + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ",".join(_display(v) for v in value) + "]"
+        return "[" + ",".join(_display(v, serde=serde) for v in value) + "]"
     return "null"
 
 
@@ -329,8 +385,6 @@ def _upstream_one_of_property(
 # ---------------------------------------------------------------------------
 # flavor="improved"
 
-_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*\Z")
-
 #: BFCL and other non-standard type names, mapped to JSON Schema's
 _TYPE_ALIASES = {
     "dict": "object",
@@ -366,6 +420,7 @@ _TYPE_KEYWORDS = frozenset(
      "allOf", "additionalProperties"}
 )  # fmt: skip
 _MAX_DEPTH = 48
+_MAX_EXPANSIONS = 2000
 
 
 def _safe_comment(text: str) -> str:
@@ -377,7 +432,7 @@ def _safe_comment(text: str) -> str:
 
 def _literal(value: Any) -> str:
     """A TypeScript literal type for a JSON value."""
-    return _display(value).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return _display(value, serde=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def _default_comment(schema: Any, default: Any) -> str:
@@ -387,8 +442,12 @@ def _default_comment(schema: Any, default: Any) -> str:
     return f"default: {_literal(default)}"
 
 
+def _is_identifier(name: str) -> bool:
+    return name.replace("$", "_").isidentifier()
+
+
 def _key(name: str) -> str:
-    return name if _IDENTIFIER.match(name) else _literal(name)
+    return name if _is_identifier(name) else _literal(name)
 
 
 def _is_null(schema: Any) -> bool:
@@ -421,10 +480,12 @@ class _Improved:
     def __init__(self, root: Mapping[str, Any]) -> None:
         self.root = root
         self.stack: list[str] = []
+        self.expansions = 0  # $ref expansions so far, bounded against exponential DAGs
 
     # -- entry point ---------------------------------------------------------
 
     def render_root(self) -> str:
+        self.stack.append("#")
         flat = self.flatten(self.root)
         try:
             if flat.cycle is not None:
@@ -462,17 +523,18 @@ class _Improved:
 
     def cycle_name(self, ref: str) -> str:
         name = ref.rsplit("/", 1)[-1] if ref != "#" else _get_str(self.root, "title") or ""
-        return name if _IDENTIFIER.match(name) else "any"
+        return name if _is_identifier(name) else "any"
 
     def flatten(self, schema: Any) -> _Flat:
         flat = _Flat(schema)
         seen = 0
         while isinstance(flat.schema, Mapping) and isinstance(flat.schema.get("$ref"), str):
             ref: str = flat.schema["$ref"]
-            if ref in self.stack or seen > _MAX_DEPTH:
+            if ref in self.stack or seen > _MAX_DEPTH or self.expansions > _MAX_EXPANSIONS:
                 flat.cycle = self.cycle_name(ref)
                 return flat
             seen += 1
+            self.expansions += 1
             self.stack.append(ref)
             flat.pushed += 1
             target = self.lookup(ref)
@@ -694,15 +756,18 @@ class _Improved:
         if title is not None:
             out.extend(f"{indent}// {line}\n" for line in _comment_lines(title) or [""])
             out.append(f"{indent}//\n")
+        described = []
         if description is not None:
-            out.extend(f"{indent}// {line}\n" for line in _comment_lines(description) or [""])
-        out.extend(f"{indent}// {line}\n" for line in _unique_lines(notes, description))
-        examples = _get_list(schema, "examples")
+            described = [f"{indent}// {line}\n" for line in _comment_lines(description) or [""]]
+        described.extend(f"{indent}// {line}\n" for line in _unique_lines(notes, description))
+        examples = []
+        for example in _get_list(schema, "examples") or []:
+            shown = f'"{_safe_comment(example)}"' if isinstance(example, str) else None
+            examples.append(f"{indent}// - {shown or _literal(example)}\n")
         if examples:
-            out.append(f"{indent}// Examples:\n")
-            for example in examples:
-                shown = f'"{_safe_comment(example)}"' if isinstance(example, str) else None
-                out.append(f"{indent}// - {shown or _literal(example)}\n")
+            examples.insert(0, f"{indent}// Examples:\n")
+        # upstream's order: examples come after the description, except for a oneOf
+        out.extend([*examples, *described] if variants is not None else [*described, *examples])
         mark = "" if required else "?"
         has_default = "default" in schema
         if variants is not None:
@@ -747,6 +812,8 @@ class _Improved:
         has_null = False
         for member in union.members:
             if _is_null(member):
+                if has_null:
+                    continue
                 has_null = True
             flat = self.flatten(member)
             try:

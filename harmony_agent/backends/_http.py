@@ -1,0 +1,460 @@
+"""Shared plumbing of the backends: HTTP client and retries, SSE/NDJSON lines, token helpers.
+
+Every HTTP adapter derives from :class:`HTTPBackend`, which owns one lazily created
+``httpx.AsyncClient`` and retries connection errors and HTTP 429/5xx with exponential
+backoff and jitter, but only until the first token reached the caller: a half-streamed
+completion is never replayed. The token helpers (:class:`TokenGate`,
+:class:`TextTokenizer`, :func:`infer_stop_token`) are shared by every adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import httpx
+
+from harmony_agent.agent._backend import SamplingParams
+from harmony_agent.errors import BackendError
+from harmony_agent.format import _tokens as T
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from harmony_agent.format import Encoding
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "HTTPBackend",
+    "TextTokenizer",
+    "TokenGate",
+    "infer_stop_token",
+    "ndjson_events",
+    "sse_events",
+    "stop_set",
+]
+
+_T = TypeVar("_T")
+
+#: Connect within 10 s; wait up to 5 minutes for a byte (a long prefill) or a free connection.
+DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_RETRY_ERRORS = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+_BACKOFF_MAX = 8.0
+_EXCERPT = 1000
+
+
+class _Retryable(Exception):
+    """An HTTP answer worth another try (429, 5xx)."""
+
+    def __init__(self, status: int, excerpt: str, retry_after: float | None) -> None:
+        self.status = status
+        self.excerpt = excerpt
+        self.retry_after = retry_after
+        super().__init__(f"HTTP {status}: {excerpt}")
+
+
+class HTTPBackend:
+    """Base class of the HTTP adapters: one reused client, retries, clean errors.
+
+    Usable as an async context manager; ``aclose()`` closes the client (a client passed
+    in by the caller is left open).
+    """
+
+    #: Engine name used in error messages.
+    engine: ClassVar[str] = "HTTP backend"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        retry_backoff: float = 0.5,
+        extra_body: Mapping[str, Any] | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.max_retries = max_retries
+        self.retry_backoff = retry_backoff
+        self.extra_body: dict[str, Any] = dict(extra_body or {})
+        self._own_client = client is None
+        self._client: httpx.AsyncClient | None = client
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_url!r})"
+
+    # -- client lifecycle -----------------------------------------------------------
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client, created on first use inside the running event loop."""
+        loop = asyncio.get_running_loop()
+        if self._client is not None and (not self._own_client or self._client_loop is loop):
+            return self._client
+        # Pooled connections belong to the loop that opened them: a new loop
+        # (e.g. a second ``asyncio.run``) gets a new client.
+        self._client = httpx.AsyncClient(
+            timeout=self.timeout,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+        )
+        self._client_loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (if this backend created it)."""
+        client, self._client = self._client, None
+        if client is not None and self._own_client:
+            await client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- requests -------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        return self.base_url + path
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json, text/event-stream, application/x-ndjson"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    @asynccontextmanager
+    async def _post_stream(self, path: str, body: Mapping[str, Any]) -> AsyncIterator[httpx.Response]:
+        """POST ``body`` (merged with ``extra_body``) and yield the checked, streaming response."""
+        client = self.client
+        request = client.build_request(
+            "POST", self._url(path), json={**body, **self.extra_body}, headers=self._headers()
+        )
+        response = await client.send(request, stream=True)
+        try:
+            await self._check(response)
+            yield response
+        finally:
+            await response.aclose()
+
+    async def _get_json(self, path: str) -> Any:
+        """GET ``path`` and decode its JSON, with the same retry policy."""
+
+        async def attempt() -> Any:
+            response = await self.client.get(self._url(path), headers=self._headers())
+            await self._check(response)
+            return _loads(response.text, self.engine)
+
+        return await self._call_with_retries(attempt, f"GET {path}")
+
+    async def _check(self, response: httpx.Response) -> None:
+        if response.status_code < 400:
+            return
+        raw = await response.aread()
+        excerpt = raw.decode("utf-8", "replace").strip()[:_EXCERPT] or "(empty body)"
+        if response.status_code in RETRY_STATUSES:
+            raise _Retryable(response.status_code, excerpt, _retry_after(response))
+        method, path = response.request.method, response.request.url.path
+        raise BackendError(
+            f"{self.engine} at {self.base_url} answered {method} {path} with HTTP "
+            f"{response.status_code}: {excerpt}",
+            status=response.status_code,
+        )
+
+    # -- retry policy ---------------------------------------------------------------
+    def _delay(self, attempt: int, exc: BaseException) -> float:
+        delay = min(_BACKOFF_MAX, self.retry_backoff * 2**attempt)
+        delay *= 0.5 + random.random() / 2  # jitter: spread clients that failed together
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            delay = max(delay, min(exc.retry_after, _BACKOFF_MAX * 4))
+        return delay
+
+    def _give_up(self, exc: BaseException, what: str, attempts: int) -> BackendError:
+        status = exc.status if isinstance(exc, _Retryable) else None
+        return BackendError(
+            f"{self.engine} at {self.base_url}: {what} failed after {attempts} attempt(s): "
+            f"{_describe(exc)}",
+            status=status,
+        )
+
+    async def _call_with_retries(self, fn: Callable[[], Awaitable[_T]], what: str) -> _T:
+        attempt = 0
+        while True:
+            try:
+                return await fn()
+            except (_Retryable, *_RETRY_ERRORS) as exc:
+                if attempt >= self.max_retries:
+                    raise self._give_up(exc, what, attempt + 1) from exc
+                await asyncio.sleep(self._delay(attempt, exc))
+                attempt += 1
+            except httpx.HTTPError as exc:
+                raise self._give_up(exc, what, attempt + 1) from exc
+
+    async def _stream_with_retries(
+        self, attempt_fn: Callable[[], AsyncGenerator[list[int], None]], what: str
+    ) -> AsyncIterator[list[int]]:
+        """Run ``attempt_fn()`` and retry it while it has yielded nothing yet."""
+        attempt = 0
+        while True:
+            delivered = 0
+            stream = attempt_fn()
+            try:
+                async for chunk in stream:
+                    delivered += 1
+                    yield chunk
+                return
+            except (_Retryable, *_RETRY_ERRORS) as exc:
+                if delivered:
+                    raise BackendError(
+                        f"{self.engine} at {self.base_url}: the stream broke after {delivered} "
+                        f"chunk(s) ({_describe(exc)}); not retried, a half-streamed "
+                        "completion cannot be replayed"
+                    ) from exc
+                if attempt >= self.max_retries:
+                    raise self._give_up(exc, what, attempt + 1) from exc
+                delay = self._delay(attempt, exc)
+                attempt += 1
+            except httpx.HTTPError as exc:
+                raise self._give_up(exc, what, attempt + 1) from exc
+            finally:
+                await stream.aclose()
+            await asyncio.sleep(delay)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.HTTPError) and not isinstance(exc, httpx.HTTPStatusError):
+        return f"{type(exc).__name__}: {text}"
+    return text
+
+
+def _loads(text: str, engine: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise BackendError(f"{engine} sent a malformed reply (not JSON): {text[:200]!r}") from None
+
+
+# -- line protocols -----------------------------------------------------------------
+async def sse_events(response: httpx.Response, engine: str) -> AsyncIterator[Any]:
+    """Decoded JSON of each server-sent event's ``data``, up to ``[DONE]``.
+
+    An ``error:`` field (llama.cpp) raises :class:`BackendError`.
+    """
+    data: list[str] = []
+    async for line in response.aiter_lines():
+        if not line:
+            if data:
+                payload = "\n".join(data)
+                data.clear()
+                if payload.strip() == "[DONE]":
+                    return
+                yield _loads(payload, engine)
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "data":
+            data.append(value)
+        elif field == "error":
+            raise BackendError(f"{engine} reported an error mid-stream: {value[:_EXCERPT]}")
+    if data and "\n".join(data).strip() != "[DONE]":
+        yield _loads("\n".join(data), engine)
+
+
+async def ndjson_events(response: httpx.Response, engine: str) -> AsyncIterator[Any]:
+    """Decoded JSON of each non-empty line."""
+    async for line in response.aiter_lines():
+        if line.strip():
+            yield _loads(line, engine)
+
+
+def error_message(event: Any) -> str | None:
+    """The error an engine put in a stream event (``{"error": ...}``), if any."""
+    if isinstance(event, dict) and event.get("error"):
+        error = event["error"]
+        if isinstance(error, dict):
+            return str(error.get("message") or json.dumps(error))
+        return str(error)
+    return None
+
+
+# -- tokens ---------------------------------------------------------------------------
+def stop_set(params: SamplingParams) -> tuple[int, ...]:
+    """The stop tokens of ``params``: the harmony action stops when none are given."""
+    if params.stop_tokens is None:
+        return (T.RETURN, T.CALL)
+    return tuple(params.stop_tokens)
+
+
+class TokenGate:
+    """Cuts a completion at its first stop token (kept) or at ``max_tokens``.
+
+    Engines differ in whether they honour every stop token and the exact limit; the
+    gate makes every adapter behave the same.
+    """
+
+    def __init__(self, params: SamplingParams) -> None:
+        self.stops = frozenset(stop_set(params))
+        self.remaining = params.max_tokens
+        self.done = False
+        self.stopped = False  #: ended on a stop token
+        self.tokens: list[int] = []
+
+    def take(self, tokens: Iterable[int]) -> list[int]:
+        """The part of ``tokens`` that belongs to the completion."""
+        out: list[int] = []
+        for token in tokens:
+            if self.done:
+                break
+            out.append(int(token))
+            self.remaining -= 1
+            if token in self.stops:
+                self.done = self.stopped = True
+            elif self.remaining <= 0:
+                self.done = True
+        self.tokens += out
+        return out
+
+
+def infer_stop_token(
+    prompt_tokens: Sequence[int],
+    completion: Sequence[int],
+    stops: Iterable[int],
+    encoding: Encoding,
+) -> int | None:
+    """Which harmony stop an engine stripped: ``<|call|>`` if the last message has a recipient.
+
+    The header of the last message (after the last ``<|start|>``, looking back into the
+    prompt when the completion has none, up to ``<|message|>``) names a recipient with
+    ``to=`` exactly when the message is a tool call. Returns None when that token is
+    not among ``stops``.
+    """
+    starts = [i for i, t in enumerate(completion) if t == T.START]
+    if starts:
+        header = list(completion[starts[-1] + 1 :])
+    else:
+        back = [i for i, t in enumerate(prompt_tokens) if t == T.START]
+        header = list(prompt_tokens[back[-1] + 1 :] if back else []) + list(completion)
+    if T.MESSAGE in header:
+        header = header[: header.index(T.MESSAGE)]
+    token = T.CALL if re.search(r"\bto=", encoding.decode(header)) else T.RETURN
+    return token if token in set(stops) else None
+
+
+def special_token_id(text: str, encoding: Encoding) -> int | None:
+    """The id of a special token given by its text (``"<|call|>"``), else None."""
+    ids = encoding.encode(text, allowed_special="all") if text.startswith("<|") else []
+    return ids[0] if len(ids) == 1 and encoding.is_special_token(ids[0]) else None
+
+
+_SPECIAL_RE = re.compile(r"<\|[^<>|\s]{1,64}\|>")
+_PARTIAL_SPECIAL_RE = re.compile(r"<(?:\|[^<>|\s]{0,64}\|?)?\Z")
+
+
+class TextTokenizer:
+    """Re-encodes streamed harmony text (special tokens literal) into token ids.
+
+    Text is encoded only up to a point no later text can change: the end of the last
+    special token, or a pre-tokenizer piece boundary after it that later text cannot move. With
+    ``restore_end``, a ``<|end|>`` the engine left out of its text (llama.cpp and Ollama
+    do not render control tokens) is put back before each ``<|start|>``.
+    """
+
+    def __init__(self, encoding: Encoding, *, restore_end: bool = False) -> None:
+        self.encoding = encoding
+        self.restore_end = restore_end
+        self._pending = ""
+        self._specials = encoding.special_tokens_set
+        self._last: int | None = None
+        try:
+            import regex  # type: ignore[import-untyped]  # tiktoken's own dependency
+
+            self._pieces: Any = regex.compile(encoding.tiktoken._pat_str)
+        except (ImportError, AttributeError):  # pragma: no cover - cut at special tokens only
+            self._pieces = None
+
+    def feed(self, text: str) -> list[int]:
+        """Tokens for the text that is now final."""
+        self._pending += text
+        cut = self._safe_cut(self._pending)
+        if cut == 0:
+            return []
+        ready, self._pending = self._pending[:cut], self._pending[cut:]
+        return self._encode(ready)
+
+    def flush(self) -> list[int]:
+        """Tokens for whatever is still held back (end of stream)."""
+        ready, self._pending = self._pending, ""
+        return self._encode(ready) if ready else []
+
+    def _safe_cut(self, text: str) -> int:
+        boundary = 0
+        for match in _SPECIAL_RE.finditer(text):
+            if match.group() in self._specials:
+                boundary = match.end()
+        tail = text[boundary:]
+        partial = _PARTIAL_SPECIAL_RE.search(tail)  # may still become a special token
+        ordinary = tail[: partial.start()] if partial else tail
+        if not ordinary or self._pieces is None:
+            return boundary
+        # The last two pieces may still change ("Let" + "'" becomes "Let's" once "s"
+        # comes), and a piece ending in whitespace depends on what follows it.
+        starts = [match.start() for match in self._pieces.finditer(ordinary)]
+        for start in reversed(starts[1:-1]):
+            if not ordinary[start - 1].isspace():
+                return boundary + start
+        return boundary
+
+    def _encode(self, text: str) -> list[int]:
+        tokens = self.encoding.encode(text, allowed_special="all")
+        if not self.restore_end:
+            return tokens
+        out: list[int] = []
+        for token in tokens:
+            if token == T.START and self._last is not None and self._last != T.END:
+                out.append(T.END)
+            out.append(token)
+            self._last = token
+        return out

@@ -1,0 +1,145 @@
+"""llama.cpp's ``llama-server`` native ``/completion`` endpoint with a token-array prompt."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import Any
+
+import httpx
+
+from harmony_agent.agent._backend import SamplingParams
+from harmony_agent.backends._http import (
+    DEFAULT_TIMEOUT,
+    HTTPBackend,
+    TextTokenizer,
+    TokenGate,
+    error_message,
+    infer_stop_token,
+    special_token_id,
+    sse_events,
+    stop_set,
+)
+from harmony_agent.errors import BackendError
+
+__all__ = ["LlamaCpp"]
+
+
+class LlamaCpp(HTTPBackend):
+    """A ``llama-server -m gpt-oss-20b.gguf`` server.
+
+    ``/completion`` has no stop-token list: llama.cpp ends on end-of-generation tokens,
+    which for gpt-oss's vocabulary are ``<|return|>`` and ``<|call|>`` (it drops
+    ``<|end|>`` from them). Other stop tokens are enforced here: the stream is closed at
+    the first one, which aborts the generation. Each streamed chunk carries its token in
+    ``tokens``; for builds that send only ``content`` the text is re-encoded (control
+    tokens such as ``<|end|>`` are not rendered by llama.cpp and are restored).
+
+    Args:
+        base_url: e.g. ``"http://localhost:8080"``.
+        api_key: sent as a bearer token (``--api-key``).
+        timeout, max_retries, retry_backoff, extra_body, client: as for
+            :class:`~harmony_agent.backends.VLLM`.
+    """
+
+    engine = "llama.cpp"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        retry_backoff: float = 0.5,
+        extra_body: Mapping[str, Any] | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            extra_body=extra_body,
+            client=client,
+        )
+
+    def request_body(self, prompt_tokens: list[int], params: SamplingParams) -> dict[str, Any]:
+        """The JSON body of a completion request."""
+        body: dict[str, Any] = {
+            "prompt": list(prompt_tokens),
+            "n_predict": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "stream": True,
+            "return_tokens": True,
+            "cache_prompt": True,
+        }
+        if params.seed is not None:
+            body["seed"] = params.seed
+        return body
+
+    async def stream(
+        self, prompt_tokens: list[int], params: SamplingParams
+    ) -> AsyncIterator[list[int]]:
+        """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
+        body = self.request_body(prompt_tokens, params)
+        async for chunk in self._stream_with_retries(
+            lambda: self._attempt(prompt_tokens, params, body), "POST /completion"
+        ):
+            yield chunk
+
+    async def _attempt(
+        self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
+    ) -> AsyncGenerator[list[int], None]:
+        from harmony_agent.format import load_encoding
+
+        gate = TokenGate(params)
+        text: TextTokenizer | None = None
+        final: dict[str, Any] | None = None
+        async with self._post_stream("/completion", body) as response:
+            async for event in sse_events(response, self.engine):
+                if (message := error_message(event)) is not None:
+                    raise BackendError(
+                        f"llama.cpp at {self.base_url} failed mid-stream: {message}"
+                    )
+                if not isinstance(event, dict):
+                    continue
+                if event.get("stop"):
+                    final = event
+                if event.get("tokens"):
+                    tokens = [int(t) for t in event["tokens"]]
+                elif "tokens" in event and not event.get("content"):
+                    tokens = []
+                else:
+                    text = text or TextTokenizer(load_encoding(), restore_end=True)
+                    tokens = text.feed(event.get("content") or "")
+                if chunk := gate.take(tokens):
+                    yield chunk
+                if gate.done and final is None:
+                    return  # we stopped first: closing the stream aborts the generation
+                if final is not None:
+                    break
+        if text is not None and (chunk := gate.take(text.flush())):
+            yield chunk
+        if final is not None and not gate.done:
+            stop = _stop_from_final(final, gate.tokens, prompt_tokens, params)
+            if stop is not None and (chunk := gate.take([stop])):
+                yield chunk
+
+
+def _stop_from_final(
+    final: dict[str, Any], completion: list[int], prompt_tokens: list[int], params: SamplingParams
+) -> int | None:
+    """The stop token a reply left out, from ``stop_type`` and ``stopping_word``."""
+    from harmony_agent.format import load_encoding
+
+    encoding = load_encoding()
+    stops = stop_set(params)
+    stop_type = final.get("stop_type")
+    if stop_type == "word":
+        token = special_token_id(str(final.get("stopping_word") or ""), encoding)
+        return token if token in stops else None
+    if stop_type == "eos":
+        return infer_stop_token(prompt_tokens, completion, stops, encoding)
+    return None

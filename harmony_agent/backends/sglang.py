@@ -1,0 +1,162 @@
+"""SGLang's native ``/generate`` endpoint with ``input_ids`` and streamed ``output_ids``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import Any
+
+import httpx
+
+from harmony_agent.agent._backend import SamplingParams
+from harmony_agent.backends._http import (
+    DEFAULT_TIMEOUT,
+    HTTPBackend,
+    TextTokenizer,
+    TokenGate,
+    error_message,
+    infer_stop_token,
+    special_token_id,
+    sse_events,
+    stop_set,
+)
+from harmony_agent.errors import BackendError
+
+__all__ = ["SGLang"]
+
+
+class SGLang(HTTPBackend):
+    """An SGLang server (``python -m sglang.launch_server --model-path openai/gpt-oss-20b``).
+
+    SGLang streams ``output_ids`` cumulatively by default and as deltas with
+    ``--incremental-streaming-output``; ``meta_info.completion_tokens`` says which
+    positions a chunk covers, so both work. Text-only replies are re-encoded.
+
+    Args:
+        base_url: e.g. ``"http://localhost:30000"``.
+        api_key: sent as a bearer token (``--api-key``).
+        timeout, max_retries, retry_backoff, extra_body, client: as for
+            :class:`~harmony_agent.backends.VLLM`.
+    """
+
+    engine = "SGLang"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        retry_backoff: float = 0.5,
+        extra_body: Mapping[str, Any] | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            extra_body=extra_body,
+            client=client,
+        )
+
+    def request_body(self, prompt_tokens: list[int], params: SamplingParams) -> dict[str, Any]:
+        """The JSON body of a generate request."""
+        sampling: dict[str, Any] = {
+            "max_new_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "stop_token_ids": list(stop_set(params)),
+            "skip_special_tokens": False,
+            "spaces_between_special_tokens": False,
+            "no_stop_trim": True,
+        }
+        if params.seed is not None:
+            sampling["sampling_seed"] = params.seed
+        return {"input_ids": list(prompt_tokens), "sampling_params": sampling, "stream": True}
+
+    async def stream(
+        self, prompt_tokens: list[int], params: SamplingParams
+    ) -> AsyncIterator[list[int]]:
+        """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
+        body = self.request_body(prompt_tokens, params)
+        async for chunk in self._stream_with_retries(
+            lambda: self._attempt(prompt_tokens, params, body), "POST /generate"
+        ):
+            yield chunk
+
+    async def _attempt(
+        self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
+    ) -> AsyncGenerator[list[int], None]:
+        from harmony_agent.format import load_encoding
+
+        gate = TokenGate(params)
+        received: list[int] = []  # every output id the server sent, before the gate
+        text: TextTokenizer | None = None
+        seen_text = ""
+        finish: Any = None
+        async with self._post_stream("/generate", body) as response:
+            async for event in sse_events(response, self.engine):
+                if (message := error_message(event)) is not None:
+                    raise BackendError(f"SGLang at {self.base_url} failed mid-stream: {message}")
+                if not isinstance(event, dict):
+                    continue
+                meta = event.get("meta_info") or {}
+                finish = meta.get("finish_reason") or finish
+                if isinstance(finish, dict) and finish.get("type") == "abort":
+                    raise BackendError(
+                        f"SGLang at {self.base_url} aborted the request: "
+                        f"{finish.get('message') or finish}"
+                    )
+                if event.get("output_ids") is not None:
+                    ids = [int(t) for t in event["output_ids"]]
+                    new = _new_ids(ids, received, meta.get("completion_tokens"))
+                    received += new
+                else:
+                    text = text or TextTokenizer(load_encoding())
+                    chunk_text = event.get("text") or ""
+                    if chunk_text.startswith(seen_text):  # cumulative
+                        chunk_text, seen_text = chunk_text[len(seen_text) :], chunk_text
+                    else:
+                        seen_text += chunk_text
+                    new = text.feed(chunk_text)
+                if chunk := gate.take(new):
+                    yield chunk
+                if gate.done and finish is None:
+                    return  # we stopped first: closing the stream aborts the request
+        if text is not None and (chunk := gate.take(text.flush())):
+            yield chunk
+        if isinstance(finish, dict) and finish.get("type") == "stop" and not gate.done:
+            stop = _stop_from_finish(finish, gate.tokens, prompt_tokens, params)
+            if stop is not None and (chunk := gate.take([stop])):
+                yield chunk
+
+
+def _new_ids(ids: list[int], received: list[int], completion_tokens: Any) -> list[int]:
+    """The ids of a chunk not seen before, for cumulative and incremental streams alike."""
+    if isinstance(completion_tokens, int) and completion_tokens >= len(ids):
+        start = completion_tokens - len(ids)  # the chunk covers [start, completion_tokens)
+        if start <= len(received):
+            return ids[len(received) - start :]
+        return ids
+    if len(ids) >= len(received) and ids[: len(received)] == received:
+        return ids[len(received) :]
+    return ids
+
+
+def _stop_from_finish(
+    finish: dict[str, Any], completion: list[int], prompt_tokens: list[int], params: SamplingParams
+) -> int | None:
+    """The stop token a reply left out: ``finish_reason.matched``, else inferred."""
+    from harmony_agent.format import load_encoding
+
+    encoding = load_encoding()
+    stops = stop_set(params)
+    matched = finish.get("matched")
+    if isinstance(matched, int) and not isinstance(matched, bool):
+        return matched if matched in stops else None
+    if isinstance(matched, str):
+        token = special_token_id(matched, encoding)
+        return token if token in stops else None
+    return infer_stop_token(prompt_tokens, completion, stops, encoding)

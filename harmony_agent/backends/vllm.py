@@ -1,0 +1,166 @@
+"""vLLM's OpenAI-compatible ``/v1/completions`` with token ids in and out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import Any
+
+import httpx
+
+from harmony_agent.agent._backend import SamplingParams
+from harmony_agent.backends._http import (
+    DEFAULT_TIMEOUT,
+    HTTPBackend,
+    TextTokenizer,
+    TokenGate,
+    error_message,
+    infer_stop_token,
+    special_token_id,
+    sse_events,
+    stop_set,
+)
+from harmony_agent.errors import BackendError
+
+__all__ = ["VLLM"]
+
+
+class VLLM(HTTPBackend):
+    """A vLLM server (``vllm serve openai/gpt-oss-20b``), or any OpenAI-compatible completions API.
+
+    The prompt goes out as token ids; the completion comes back as the ``token_ids`` of
+    each streamed chunk (``return_token_ids``, vLLM >= 0.10.2). Servers that send only
+    text are handled by re-encoding it with special tokens allowed. A stop token the
+    reply left out is restored from ``stop_reason`` (vLLM sends the matched id there),
+    or inferred from the last message's header when the server only says ``"stop"``.
+
+    Args:
+        base_url: e.g. ``"http://localhost:8000"`` (a trailing ``/v1`` is accepted).
+        model: the served model name; discovered from ``/v1/models`` when None.
+        api_key: sent as a bearer token (``vllm serve --api-key``).
+        timeout: seconds, or an ``httpx.Timeout`` for connect/read separately.
+        max_retries: tries after a connection error or HTTP 429/5xx before any token.
+        retry_backoff: first backoff in seconds; doubles each try, with jitter.
+        extra_body: fields merged into every request (``{"top_k": 20}``).
+        client: an ``httpx.AsyncClient`` to use (proxies, TLS, transports); not closed here.
+    """
+
+    engine = "vLLM"
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        retry_backoff: float = 0.5,
+        extra_body: Mapping[str, Any] | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        base_url = base_url.rstrip("/")
+        base_url = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
+        super().__init__(
+            base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            extra_body=extra_body,
+            client=client,
+        )
+        self.model = model
+
+    async def resolve_model(self) -> str:
+        """The model name to send: the one given, else the first one ``/v1/models`` lists."""
+        if self.model is None:
+            listing = await self._get_json("/v1/models")
+            try:
+                self.model = str(listing["data"][0]["id"])
+            except (KeyError, IndexError, TypeError):
+                raise BackendError(
+                    f"vLLM at {self.base_url}: /v1/models lists no model: {str(listing)[:200]}"
+                ) from None
+        return self.model
+
+    def request_body(
+        self, prompt_tokens: list[int], params: SamplingParams, model: str
+    ) -> dict[str, Any]:
+        """The JSON body of a completion request."""
+        body: dict[str, Any] = {
+            "model": model,
+            "prompt": list(prompt_tokens),
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "stop_token_ids": list(stop_set(params)),
+            "skip_special_tokens": False,
+            "spaces_between_special_tokens": False,
+            "include_stop_str_in_output": True,
+            "return_token_ids": True,
+            "stream": True,
+        }
+        if params.seed is not None:
+            body["seed"] = params.seed
+        return body
+
+    async def stream(
+        self, prompt_tokens: list[int], params: SamplingParams
+    ) -> AsyncIterator[list[int]]:
+        """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
+        body = self.request_body(prompt_tokens, params, await self.resolve_model())
+        async for chunk in self._stream_with_retries(
+            lambda: self._attempt(prompt_tokens, params, body), "POST /v1/completions"
+        ):
+            yield chunk
+
+    async def _attempt(
+        self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
+    ) -> AsyncGenerator[list[int], None]:
+        from harmony_agent.format import load_encoding
+
+        gate = TokenGate(params)
+        text: TextTokenizer | None = None
+        finish_reason: str | None = None
+        stop_reason: Any = None
+        async with self._post_stream("/v1/completions", body) as response:
+            async for event in sse_events(response, self.engine):
+                if (message := error_message(event)) is not None:
+                    raise BackendError(f"vLLM at {self.base_url} failed mid-stream: {message}")
+                choices = event.get("choices") if isinstance(event, dict) else None
+                if not choices:
+                    continue  # a usage-only chunk
+                choice = choices[0]
+                finish_reason = choice.get("finish_reason") or finish_reason
+                stop_reason = choice.get("stop_reason", stop_reason)
+                if choice.get("token_ids") is not None:
+                    tokens = [int(t) for t in choice["token_ids"]]
+                else:
+                    text = text or TextTokenizer(load_encoding())
+                    tokens = text.feed(choice.get("text") or "")
+                if chunk := gate.take(tokens):
+                    yield chunk
+                if gate.done and finish_reason is None:
+                    return  # we stopped first: closing the stream aborts the request
+        if text is not None and (chunk := gate.take(text.flush())):
+            yield chunk
+        if finish_reason == "stop" and not gate.done:
+            stop = _stop_from_reason(stop_reason, gate.tokens, prompt_tokens, params)
+            if stop is not None and (chunk := gate.take([stop])):
+                yield chunk
+
+
+def _stop_from_reason(
+    stop_reason: Any, completion: list[int], prompt_tokens: list[int], params: SamplingParams
+) -> int | None:
+    """The stop token a text-only reply left out (vLLM gives its id in ``stop_reason``)."""
+    from harmony_agent.format import load_encoding
+
+    encoding = load_encoding()
+    stops = stop_set(params)
+    if isinstance(stop_reason, int) and not isinstance(stop_reason, bool):
+        return stop_reason if stop_reason in stops else None
+    if isinstance(stop_reason, str):
+        token = special_token_id(stop_reason, encoding)
+        return token if token in stops else None
+    return infer_stop_token(prompt_tokens, completion, stops, encoding)
