@@ -81,4 +81,6 @@ def as_backend(obj: Backend | Callable[..., Any]) -> Backend:
         return obj  # type: ignore[return-value]
     if callable(obj):
         return _CallableBackend(obj)
-    raise TypeError(f"a backend needs a stream(prompt_tokens, params) method or be callable: {obj!r}")
+    raise TypeError(
+        f"a backend needs a stream(prompt_tokens, params) method or be callable: {obj!r}"
+    )

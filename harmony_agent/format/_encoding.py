@@ -73,7 +73,7 @@ class Encoding:
                     enc = tiktoken.Encoding(
                         "o200k_harmony",
                         pat_str=_O200K_PATTERN,
-                        mergeable_ranks=dict(zip(ranks, range(len(ranks)))),
+                        mergeable_ranks=dict(zip(ranks, range(len(ranks)), strict=True)),
                         special_tokens=T.special_tokens(),
                     )
                     self._renderer.set_encoder(enc.encode_ordinary)

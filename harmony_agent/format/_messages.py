@@ -260,8 +260,9 @@ class Message(BaseModel):
         if content is None:
             content = SystemContent(**fields)
         elif fields:
-            content = content.model_copy(update=SystemContent(**fields).model_dump(
-                exclude_unset=True))
+            content = content.model_copy(
+                update=SystemContent(**fields).model_dump(exclude_unset=True)
+            )
         return cls(role=Role.SYSTEM, content=content)
 
     @classmethod

@@ -132,9 +132,7 @@ def _upstream_drop(messages: Sequence[Message]) -> list[Message]:
     first_final = next((i for i, m in enumerate(messages) if m.channel == "final"), None)
     if first_final is None:
         return list(messages)
-    return [
-        m for i, m in enumerate(messages) if not (i < first_final and m.channel == "analysis")
-    ]
+    return [m for i, m in enumerate(messages) if not (i < first_final and m.channel == "analysis")]
 
 
 def messages_to_render(

