@@ -18,11 +18,8 @@ from typing import Any
 
 import pytest
 
-from harmony_agent.format._schema_ts import (
-    _rust_lines,
-    json_schema_to_typescript,
-    render_tool_namespace,
-)
+from harmony_agent.format._schema_json import _rust_lines
+from harmony_agent.format._schema_ts import json_schema_to_typescript, render_tool_namespace
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "harmony"
