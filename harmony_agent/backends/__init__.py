@@ -1,1 +1,27 @@
-"""Adapters from inference engines to the backend protocol (tokens in, tokens out)."""
+"""Adapters from inference engines to the backend protocol (tokens in, tokens out).
+
+HTTP servers: :class:`VLLM`, :class:`SGLang`, :class:`LlamaCpp`, :class:`Ollama`.
+In-process: :class:`VLLMEngine`, :class:`Transformers` (their heavy imports happen on
+construction). For tests: :class:`Scripted` replays completions, and
+``harmony_agent.testing`` has fake servers that speak each engine's wire format.
+"""
+
+from harmony_agent.backends._http import HTTPBackend
+from harmony_agent.backends.llamacpp import LlamaCpp
+from harmony_agent.backends.ollama import Ollama
+from harmony_agent.backends.scripted import Scripted
+from harmony_agent.backends.sglang import SGLang
+from harmony_agent.backends.transformers import Transformers
+from harmony_agent.backends.vllm import VLLM
+from harmony_agent.backends.vllm_engine import VLLMEngine
+
+__all__ = [
+    "VLLM",
+    "HTTPBackend",
+    "LlamaCpp",
+    "Ollama",
+    "SGLang",
+    "Scripted",
+    "Transformers",
+    "VLLMEngine",
+]

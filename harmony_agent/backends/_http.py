@@ -105,8 +105,8 @@ class HTTPBackend:
         self.max_retries = max_retries
         self.retry_backoff = retry_backoff
         self.extra_body: dict[str, Any] = dict(extra_body or {})
-        self._own_client = client is None
-        self._client: httpx.AsyncClient | None = client
+        self._user_client = client
+        self._client: httpx.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
@@ -116,8 +116,10 @@ class HTTPBackend:
     @property
     def client(self) -> httpx.AsyncClient:
         """The HTTP client, created on first use inside the running event loop."""
+        if self._user_client is not None:
+            return self._user_client
         loop = asyncio.get_running_loop()
-        if self._client is not None and (not self._own_client or self._client_loop is loop):
+        if self._client is not None and self._client_loop is loop:
             return self._client
         # Pooled connections belong to the loop that opened them: a new loop
         # (e.g. a second ``asyncio.run``) gets a new client.
@@ -131,7 +133,7 @@ class HTTPBackend:
     async def aclose(self) -> None:
         """Close the HTTP client (if this backend created it)."""
         client, self._client = self._client, None
-        if client is not None and self._own_client:
+        if client is not None:
             await client.aclose()
 
     async def __aenter__(self) -> Self:
@@ -156,7 +158,9 @@ class HTTPBackend:
         return headers
 
     @asynccontextmanager
-    async def _post_stream(self, path: str, body: Mapping[str, Any]) -> AsyncIterator[httpx.Response]:
+    async def _post_stream(
+        self, path: str, body: Mapping[str, Any]
+    ) -> AsyncIterator[httpx.Response]:
         """POST ``body`` (merged with ``extra_body``) and yield the checked, streaming response."""
         client = self.client
         request = client.build_request(
@@ -195,7 +199,7 @@ class HTTPBackend:
 
     # -- retry policy ---------------------------------------------------------------
     def _delay(self, attempt: int, exc: BaseException) -> float:
-        delay = min(_BACKOFF_MAX, self.retry_backoff * 2**attempt)
+        delay = min(_BACKOFF_MAX, self.retry_backoff * 2.0**attempt)
         delay *= 0.5 + random.random() / 2  # jitter: spread clients that failed together
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
             delay = max(delay, min(exc.retry_after, _BACKOFF_MAX * 4))
@@ -441,7 +445,7 @@ class TextTokenizer:
             return boundary
         # The last two pieces may still change ("Let" + "'" becomes "Let's" once "s"
         # comes), and a piece ending in whitespace depends on what follows it.
-        starts = [match.start() for match in self._pieces.finditer(ordinary)]
+        starts: list[int] = [match.start() for match in self._pieces.finditer(ordinary)]
         for start in reversed(starts[1:-1]):
             if not ordinary[start - 1].isspace():
                 return boundary + start

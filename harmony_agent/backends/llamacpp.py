@@ -79,15 +79,12 @@ class LlamaCpp(HTTPBackend):
             body["seed"] = params.seed
         return body
 
-    async def stream(
-        self, prompt_tokens: list[int], params: SamplingParams
-    ) -> AsyncIterator[list[int]]:
+    def stream(self, prompt_tokens: list[int], params: SamplingParams) -> AsyncIterator[list[int]]:
         """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
         body = self.request_body(prompt_tokens, params)
-        async for chunk in self._stream_with_retries(
+        return self._stream_with_retries(
             lambda: self._attempt(prompt_tokens, params, body), "POST /completion"
-        ):
-            yield chunk
+        )
 
     async def _attempt(
         self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
@@ -100,9 +97,7 @@ class LlamaCpp(HTTPBackend):
         async with self._post_stream("/completion", body) as response:
             async for event in sse_events(response, self.engine):
                 if (message := error_message(event)) is not None:
-                    raise BackendError(
-                        f"llama.cpp at {self.base_url} failed mid-stream: {message}"
-                    )
+                    raise BackendError(f"llama.cpp at {self.base_url} failed mid-stream: {message}")
                 if not isinstance(event, dict):
                     continue
                 if event.get("stop"):
@@ -118,8 +113,6 @@ class LlamaCpp(HTTPBackend):
                     yield chunk
                 if gate.done and final is None:
                     return  # we stopped first: closing the stream aborts the generation
-                if final is not None:
-                    break
         if text is not None and (chunk := gate.take(text.flush())):
             yield chunk
         if final is not None and not gate.done:

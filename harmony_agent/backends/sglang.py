@@ -76,15 +76,12 @@ class SGLang(HTTPBackend):
             sampling["sampling_seed"] = params.seed
         return {"input_ids": list(prompt_tokens), "sampling_params": sampling, "stream": True}
 
-    async def stream(
-        self, prompt_tokens: list[int], params: SamplingParams
-    ) -> AsyncIterator[list[int]]:
+    def stream(self, prompt_tokens: list[int], params: SamplingParams) -> AsyncIterator[list[int]]:
         """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
         body = self.request_body(prompt_tokens, params)
-        async for chunk in self._stream_with_retries(
+        return self._stream_with_retries(
             lambda: self._attempt(prompt_tokens, params, body), "POST /generate"
-        ):
-            yield chunk
+        )
 
     async def _attempt(
         self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]

@@ -28,7 +28,7 @@ class VLLM(HTTPBackend):
     """A vLLM server (``vllm serve openai/gpt-oss-20b``), or any OpenAI-compatible completions API.
 
     The prompt goes out as token ids; the completion comes back as the ``token_ids`` of
-    each streamed chunk (``return_token_ids``, vLLM >= 0.10.2). Servers that send only
+    each streamed chunk (``return_token_ids``, in recent vLLM). Servers that send only
     text are handled by re-encoding it with special tokens allowed. A stop token the
     reply left out is restored from ``stop_reason`` (vLLM sends the matched id there),
     or inferred from the last message's header when the server only says ``"stop"``.
@@ -104,21 +104,18 @@ class VLLM(HTTPBackend):
             body["seed"] = params.seed
         return body
 
-    async def stream(
-        self, prompt_tokens: list[int], params: SamplingParams
-    ) -> AsyncIterator[list[int]]:
+    def stream(self, prompt_tokens: list[int], params: SamplingParams) -> AsyncIterator[list[int]]:
         """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
-        body = self.request_body(prompt_tokens, params, await self.resolve_model())
-        async for chunk in self._stream_with_retries(
-            lambda: self._attempt(prompt_tokens, params, body), "POST /v1/completions"
-        ):
-            yield chunk
+        return self._stream_with_retries(
+            lambda: self._attempt(prompt_tokens, params), "POST /v1/completions"
+        )
 
     async def _attempt(
-        self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
+        self, prompt_tokens: list[int], params: SamplingParams
     ) -> AsyncGenerator[list[int], None]:
         from harmony_agent.format import load_encoding
 
+        body = self.request_body(prompt_tokens, params, await self.resolve_model())
         gate = TokenGate(params)
         text: TextTokenizer | None = None
         finish_reason: str | None = None

@@ -1,0 +1,113 @@
+"""Fixtures of the backend tests: loopback-only network, the encoding, the four engines."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from harmony_agent.agent._backend import SamplingParams
+from harmony_agent.backends import VLLM, HTTPBackend, LlamaCpp, Ollama, SGLang
+from harmony_agent.format import Encoding, load_encoding
+from harmony_agent.testing import (
+    FakeLlamaCppServer,
+    FakeOllamaServer,
+    FakeServer,
+    FakeSGLangServer,
+    FakeVLLMServer,
+)
+
+MODEL = "openai/gpt-oss-20b"
+PROMPT_TEXT = (
+    "<|start|>system<|message|>You are ChatGPT.<|end|>"
+    "<|start|>user<|message|>What is the weather in Tokyo?<|end|><|start|>assistant"
+)
+TOOL_CALL = (
+    "<|channel|>analysis<|message|>Need the weather tool.<|end|>"
+    "<|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json"
+    '<|message|>{"location": "Tokyo"}<|call|>'
+)
+FINAL = "<|channel|>final<|message|>It is sunny in Tokyo, 24 °C. ☀️<|return|>"
+
+
+@pytest.fixture(scope="session")
+def encoding() -> Encoding:
+    return load_encoding()
+
+
+@pytest.fixture(scope="session")
+def prompt(encoding: Encoding) -> list[int]:
+    return encoding.encode(PROMPT_TEXT, allowed_special="all")
+
+
+def harmony(encoding: Encoding, text: str) -> list[int]:
+    return encoding.encode(text, allowed_special="all")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One engine: its fake server and a factory for its adapter."""
+
+    name: str
+    server: type[FakeServer]
+    make: Callable[..., HTTPBackend]
+    tokens: bool  #: the wire carries token ids (not text only)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+ENGINES = [
+    Engine("vllm", FakeVLLMServer, lambda url, **kw: VLLM(url, model=MODEL, **kw), True),
+    Engine("sglang", FakeSGLangServer, lambda url, **kw: SGLang(url, **kw), True),
+    Engine("llamacpp", FakeLlamaCppServer, lambda url, **kw: LlamaCpp(url, **kw), True),
+    Engine("ollama", FakeOllamaServer, lambda url, **kw: Ollama(url, MODEL, **kw), False),
+]
+
+
+@pytest.fixture(params=ENGINES, ids=str)
+def engine(request: pytest.FixtureRequest) -> Engine:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., FakeServer]]:
+    """Start fake servers that are closed at the end of the test."""
+    servers: list[FakeServer] = []
+
+    def start(server_class: type[FakeServer], *args: Any, **kwargs: Any) -> FakeServer:
+        server = server_class(*args, **kwargs).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+async def collect(stream: AsyncIterator[Any]) -> list[list[int]]:
+    """Every chunk of a stream, as lists."""
+    return [list(chunk) async for chunk in stream]
+
+
+def flat(chunks: list[list[int]]) -> list[int]:
+    return [t for chunk in chunks for t in chunk]
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Wait, without blocking the event loop, until ``predicate()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+def params(**kwargs: Any) -> SamplingParams:
+    kwargs.setdefault("max_tokens", 512)
+    return SamplingParams(**kwargs)

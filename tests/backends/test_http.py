@@ -1,0 +1,212 @@
+"""The shared plumbing: line protocols, retries, the client, and the token helpers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harmony_agent.backends import VLLM, HTTPBackend
+from harmony_agent.backends._http import (
+    TextTokenizer,
+    TokenGate,
+    _Retryable,
+    infer_stop_token,
+    ndjson_events,
+    special_token_id,
+    sse_events,
+    stop_set,
+)
+from harmony_agent.errors import BackendError
+from harmony_agent.format import Encoding, load_encoding
+from harmony_agent.format import _tokens as T
+from tests.backends.conftest import FINAL, MODEL, TOOL_CALL, collect, flat, harmony, params
+
+
+async def _events(body: bytes, ndjson: bool = False) -> list[object]:
+    response = httpx.Response(200, content=body)
+    parse = ndjson_events if ndjson else sse_events
+    return [event async for event in parse(response, "test")]
+
+
+async def test_sse_events() -> None:
+    body = (
+        b": a comment\r\n"
+        b"event: message\n"
+        b'data: {"a":\n'
+        b"data: 1}\n"
+        b"\n"
+        b"id: 7\n"
+        b'data: {"b": 2}\n\n'
+        b"data: [DONE]\n\n"
+        b'data: {"after": "done"}\n\n'
+    )
+    assert await _events(body) == [{"a": 1}, {"b": 2}]
+
+
+async def test_sse_last_event_without_blank_line() -> None:
+    assert await _events(b'data: {"x": 1}\n\ndata:{"y": 2}') == [{"x": 1}, {"y": 2}]
+
+
+async def test_sse_error_field() -> None:
+    with pytest.raises(BackendError, match="mid-stream: boom"):
+        await _events(b"error: boom\n\n")
+
+
+async def test_ndjson_events() -> None:
+    assert await _events(b'{"a": 1}\n\n{"b": 2}\n', ndjson=True) == [{"a": 1}, {"b": 2}]
+    with pytest.raises(BackendError, match="malformed reply"):
+        await _events(b"{oops\n", ndjson=True)
+
+
+async def test_retry_after_and_status_in_the_error(prompt: list[int]) -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(429, headers={"Retry-After": "0"}, text="slow down")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        backend = VLLM(
+            "http://vllm.test", model=MODEL, client=client, max_retries=1, retry_backoff=0
+        )
+        with pytest.raises(BackendError, match="HTTP 429: slow down") as info:
+            await collect(backend.stream(prompt, params()))
+    assert info.value.status == 429
+    assert calls == 2
+
+
+def test_backoff_grows_and_honours_retry_after() -> None:
+    backend = HTTPBackend("http://x.test", retry_backoff=1.0)
+    plain = _Retryable(503, "", None)
+    assert 0.5 <= backend._delay(0, plain) <= 1.0
+    assert 2.0 <= backend._delay(2, plain) <= 4.0
+    assert backend._delay(10, plain) <= 8.0
+    assert backend._delay(0, _Retryable(503, "", 5.0)) == 5.0
+
+
+def test_a_timeout_is_not_retried() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    async def run() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            backend = VLLM("http://vllm.test", model=MODEL, client=client)
+            with pytest.raises(BackendError, match=r"after 1 attempt.*ReadTimeout"):
+                await collect(backend.stream([1], params()))
+
+    asyncio.run(run())
+
+
+def test_each_event_loop_gets_its_own_client(prompt: list[int]) -> None:
+    """``agent.run`` may call ``asyncio.run`` more than once with one backend."""
+    from harmony_agent.testing import FakeVLLMServer
+
+    with FakeVLLMServer([FINAL, FINAL]) as server:
+        backend = VLLM(server.base_url, model=MODEL)
+        clients = []
+        for _ in range(2):
+
+            async def run() -> list[int]:
+                clients.append(backend.client)
+                return flat(await collect(backend.stream(prompt, params())))
+
+            assert asyncio.run(run()) == harmony(load_encoding(), FINAL)
+        assert clients[0] is not clients[1]
+        asyncio.run(backend.aclose())
+
+
+def test_constructor_checks() -> None:
+    with pytest.raises(ValueError, match="max_retries"):
+        HTTPBackend("http://x.test", max_retries=-1)
+    backend = HTTPBackend("http://x.test/", timeout=3.0)
+    assert backend.base_url == "http://x.test"
+    assert backend.timeout.read == 3.0
+    assert repr(backend) == "HTTPBackend('http://x.test')"
+
+
+def test_token_gate() -> None:
+    gate = TokenGate(params(max_tokens=10))
+    assert gate.take([1, 2]) == [1, 2]
+    assert gate.take([3, T.CALL, 4]) == [3, T.CALL]
+    assert gate.done and gate.stopped
+    assert gate.take([5]) == []
+    limited = TokenGate(params(max_tokens=3))
+    assert limited.take([1, 2, 3, 4]) == [1, 2, 3]
+    assert limited.done and not limited.stopped
+    assert stop_set(params()) == (T.RETURN, T.CALL)
+    assert stop_set(params(stop_tokens=())) == ()
+
+
+def test_infer_stop_token(encoding: Encoding, prompt: list[int]) -> None:
+    call = harmony(encoding, TOOL_CALL)[:-1]
+    final = harmony(encoding, FINAL)[:-1]
+    stops = (T.RETURN, T.CALL)
+    assert infer_stop_token(prompt, call, stops, encoding) == T.CALL
+    assert infer_stop_token(prompt, final, stops, encoding) == T.RETURN
+    assert infer_stop_token(prompt, call, (T.RETURN,), encoding) is None
+    # "to=" in the message body is not a recipient
+    body = harmony(encoding, "<|channel|>final<|message|>set x to=5")
+    assert infer_stop_token(prompt, body, stops, encoding) == T.RETURN
+    # the recipient may sit in the prompt's role header
+    in_prompt = [*prompt, *harmony(encoding, " to=functions.f")]
+    header = harmony(encoding, "<|channel|>commentary<|message|>{}")
+    assert infer_stop_token(in_prompt, header, stops, encoding) == T.CALL
+    assert infer_stop_token([], [], stops, encoding) == T.RETURN
+
+
+def test_special_token_id(encoding: Encoding) -> None:
+    assert special_token_id("<|call|>", encoding) == T.CALL
+    assert special_token_id("<|nope|>", encoding) is None
+    assert special_token_id("call", encoding) is None
+
+
+HARMONY_PIECES = [
+    "<|channel|>", "<|message|>", "<|end|>", "<|start|>", "<|call|>", "<|return|>", "<|",
+    "<", "|>", "assistant", " to=functions.get", "_weather", " json", "{", '"a"', ": ", "1}",
+    "Let", "'s", "'", "ll", " ", "  ", "\n", "\n\n", "\r\n", "\t", "123", "4567", "é", "😀",
+    "(", ").", "/", "ABC", "def", "x",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(HARMONY_PIECES), max_size=30),
+    cuts=st.lists(st.integers(min_value=1, max_value=7), min_size=1, max_size=5),
+)
+def test_text_tokenizer_matches_whole_text_encoding(pieces: list[str], cuts: list[int]) -> None:
+    """However the text is split into chunks, the tokens equal encoding it whole."""
+    encoding = load_encoding()
+    text = "".join(pieces)
+    tokenizer = TextTokenizer(encoding)
+    out: list[int] = []
+    position, i = 0, 0
+    while position < len(text):
+        step = cuts[i % len(cuts)]
+        out += tokenizer.feed(text[position : position + step])
+        position += step
+        i += 1
+    out += tokenizer.flush()
+    assert out == encoding.encode(text, allowed_special="all")
+
+
+def test_text_tokenizer_restores_end(encoding: Encoding) -> None:
+    tokenizer = TextTokenizer(encoding, restore_end=True)
+    text = "<|channel|>analysis<|message|>a<|start|>assistant<|channel|>final<|message|>b"
+    tokens = tokenizer.feed(text) + tokenizer.flush()
+    assert tokens == harmony(encoding, text.replace("<|start|>", "<|end|><|start|>"))
+    again = TextTokenizer(encoding, restore_end=True)
+    kept = "<|channel|>analysis<|message|>a<|end|><|start|>assistant"
+    assert again.feed(kept) + again.flush() == harmony(encoding, kept)
+
+
+def test_text_tokenizer_holds_back_only_what_can_change(encoding: Encoding) -> None:
+    tokenizer = TextTokenizer(encoding)
+    assert tokenizer.feed("<|channel|>final<|") == [T.CHANNEL]
+    assert tokenizer.feed("message|>Hello big") == harmony(encoding, "final<|message|>")
+    assert tokenizer.feed(" world") == harmony(encoding, "Hello")
+    assert tokenizer.flush() == harmony(encoding, " big world")
