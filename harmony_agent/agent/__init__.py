@@ -1,1 +1,54 @@
-"""The agent layer: backend protocol, sampling parameters and the agent loop."""
+"""The agent layer: the backend protocol, sampling parameters and the agent loop.
+
+:class:`Agent` runs a gpt-oss model with tools (``run``, ``arun``, ``stream``) and
+returns a :class:`RunResult`; :func:`run_many` runs many episodes concurrently.
+The loop loads on first use, so backends can import the protocol alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from harmony_agent.agent._backend import Backend, SamplingParams, as_backend
+
+if TYPE_CHECKING:
+    from harmony_agent.agent._agent import Agent, AgentInput
+    from harmony_agent.agent._many import arun_many, run_many
+    from harmony_agent.agent._result import RunResult, StopReason, Usage
+
+_LAZY = {
+    "Agent": "harmony_agent.agent._agent",
+    "AgentInput": "harmony_agent.agent._agent",
+    "arun_many": "harmony_agent.agent._many",
+    "run_many": "harmony_agent.agent._many",
+    "RunResult": "harmony_agent.agent._result",
+    "StopReason": "harmony_agent.agent._result",
+    "Usage": "harmony_agent.agent._result",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'harmony_agent.agent' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "Agent",
+    "AgentInput",
+    "Backend",
+    "RunResult",
+    "SamplingParams",
+    "StopReason",
+    "Usage",
+    "arun_many",
+    "as_backend",
+    "run_many",
+]

@@ -100,7 +100,11 @@ def content_text(
 
 
 def _turn_drop(messages: Sequence[Message], keep_last_turn: bool) -> list[Message]:
-    """Drop analysis of every turn whose last assistant message is on ``final``."""
+    """Drop analysis of every turn whose last assistant message is on ``final``.
+
+    Everything on the analysis channel goes: chain of thought, and tool calls made from
+    it (``analysis to=python``) together with their answers, as openai-harmony does.
+    """
     out: list[Message] = []
     turn: list[Message] = []
     turns: list[list[Message]] = []
@@ -119,7 +123,7 @@ def _turn_drop(messages: Sequence[Message], keep_last_turn: bool) -> list[Messag
         last_assistant = next((m for m in reversed(group) if m.role is Role.ASSISTANT), None)
         completed = last_assistant is not None and last_assistant.channel == Channel.FINAL
         if completed and not (keep_last_turn and i == last_index):
-            out += [m for m in group if not (m.role is Role.ASSISTANT and m.channel == "analysis")]
+            out += [m for m in group if m.channel != "analysis"]
         else:
             out += group
     return out

@@ -1,1 +1,29 @@
-"""Tools the agent can call: the tool interface, function tools, python and browser."""
+"""Tools the agent can call: the tool interface and function tools.
+
+Write a function with type hints and a docstring and decorate it with :func:`tool`
+(or pass it as it is); implement :class:`Tool` for anything else (a namespace for the
+prompt and an async ``call``).
+"""
+
+from harmony_agent.tools._base import Placement, Tool, ToolCall, error_text
+from harmony_agent.tools._function import (
+    Docstring,
+    FunctionTool,
+    as_tool,
+    parse_docstring,
+    result_text,
+    tool,
+)
+
+__all__ = [
+    "Docstring",
+    "FunctionTool",
+    "Placement",
+    "Tool",
+    "ToolCall",
+    "as_tool",
+    "error_text",
+    "parse_docstring",
+    "result_text",
+    "tool",
+]

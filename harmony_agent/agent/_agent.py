@@ -1,0 +1,425 @@
+"""The agent loop: complete, parse, call the tool, append, repeat.
+
+Within a run the prompt only grows: each next prompt is the previous one, plus the tokens
+the model generated exactly as generated, plus the tool answers' tokens, plus
+``<|start|>assistant``. So a server's prefix cache always hits and the model sees its own
+tokens. Only the newly generated tokens are parsed. Between runs the conversation is
+rendered again, which drops the chain of thought of finished turns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Sequence,
+)
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any, TypeVar, Union
+
+from harmony_agent.agent._backend import Backend, SamplingParams, as_backend
+from harmony_agent.agent._result import RunResult, StopReason, Usage
+from harmony_agent.errors import ConversationError, ToolError
+from harmony_agent.events import (
+    AgentEvent,
+    Event,
+    MessageEnd,
+    MessageStart,
+    RunEnd,
+    ToolCallStart,
+)
+from harmony_agent.events import ToolResult as ToolResultEvent
+from harmony_agent.format import _tokens as T
+from harmony_agent.format._conversation import Conversation
+from harmony_agent.format._encoding import Encoding, load_encoding
+from harmony_agent.format._messages import (
+    Channel,
+    DeveloperContent,
+    Message,
+    ReasoningEffort,
+    Role,
+    SystemContent,
+)
+from harmony_agent.format._parser import StreamParser
+from harmony_agent.format._render import RenderConfig, messages_to_render
+from harmony_agent.tools import Tool, ToolCall, as_tool
+from harmony_agent.tools._base import declarations, resolve, route_table
+
+__all__ = ["Agent", "AgentInput"]
+
+logger = logging.getLogger("harmony_agent.agent")
+
+#: What a run starts from: a user's question, a message, or a whole conversation.
+AgentInput = Union[str, Message, Conversation, Sequence[Message]]  # noqa: UP007
+
+_T = TypeVar("_T")
+
+
+class Agent:
+    """A gpt-oss model, a set of tools, and the loop that lets the model use them.
+
+    Args:
+        backend: a :class:`~harmony_agent.Backend` or a plain callable
+            ``fn(prompt_tokens, params)`` returning token ids (see ``ha.backends``).
+        tools: :class:`~harmony_agent.Tool` objects and plain functions (wrapped as
+            :class:`~harmony_agent.FunctionTool` in the ``functions`` namespace).
+        instructions: the developer message's ``# Instructions``.
+        reasoning: reasoning effort, ``"low"``, ``"medium"`` or ``"high"``.
+        max_turns: the most completions one run may ask for.
+        sampling: sampling parameters of every completion; ``max_tokens`` caps each one.
+        token_budget: the most tokens the model may generate in one run, all completions
+            together (None: no budget).
+        context_window: the model's context length; a run stops before a prompt plus
+            its completion would overflow it (None: unchecked).
+        tool_timeout: seconds before a tool call is abandoned and reported to the model
+            as timed out (a tool's own ``timeout`` wins; None: wait forever).
+        system: the system message's content (model identity, knowledge cutoff, current
+            date); the agent sets its reasoning effort and the built-in tools.
+        encoding: the harmony encoding (default: :func:`~harmony_agent.load_encoding`).
+        render_config: how conversations are rendered between runs.
+
+    The agent keeps no state between runs; one agent may serve many concurrent runs.
+    The prompt list a backend receives belongs to the agent and grows after the call:
+    a backend that keeps it must copy it.
+    """
+
+    def __init__(
+        self,
+        backend: Backend | Callable[..., Any],
+        tools: Iterable[Tool | Callable[..., Any]] = (),
+        *,
+        instructions: str | None = None,
+        reasoning: ReasoningEffort | str = ReasoningEffort.MEDIUM,
+        max_turns: int = 32,
+        sampling: SamplingParams | None = None,
+        token_budget: int | None = None,
+        context_window: int | None = None,
+        tool_timeout: float | None = 300.0,
+        system: SystemContent | None = None,
+        encoding: Encoding | None = None,
+        render_config: RenderConfig | None = None,
+    ) -> None:
+        if max_turns < 1:
+            raise ValueError(f"max_turns must be at least 1, got {max_turns}")
+        for label, value in (("token_budget", token_budget), ("context_window", context_window)):
+            if value is not None and value < 1:
+                raise ValueError(f"{label} must be positive or None, got {value}")
+        self.backend = as_backend(backend)
+        self.tools: tuple[Tool, ...] = tuple(as_tool(t) for t in tools)
+        self.instructions = instructions
+        self.reasoning = ReasoningEffort(str(reasoning).lower())
+        self.max_turns = max_turns
+        sampling = sampling or SamplingParams()
+        if sampling.stop_tokens is None:
+            sampling = sampling.model_copy(update={"stop_tokens": (T.RETURN, T.CALL)})
+        self.sampling = sampling
+        self.token_budget = token_budget
+        self.context_window = context_window
+        self.tool_timeout = tool_timeout
+        self.encoding = encoding or load_encoding()
+        self.render_config = render_config or RenderConfig()
+        self._routes = route_table(self.tools)
+        self.system_message, self.developer_message = self._prelude(system or SystemContent())
+        self._start_assistant = [T.START, *self.encoding.encode_ordinary(Role.ASSISTANT.value)]
+        self._stops = frozenset(sampling.stop_tokens or ())
+
+    def __repr__(self) -> str:
+        tools = ", ".join(name for t in self.tools for name in t.names)
+        return f"Agent({self.backend!r}, tools=[{tools}])"
+
+    # -- public API -------------------------------------------------------------------
+    def run(self, input: AgentInput) -> RunResult:
+        """Run until the model answers or a limit is reached (blocking; see :meth:`arun`)."""
+        return _run_sync(self.arun(input))
+
+    async def arun(self, input: AgentInput) -> RunResult:
+        """Run until the model answers or a limit is reached.
+
+        ``input`` is a question, a message, or a conversation to continue (such as a
+        previous result's ``conversation`` with a new user message appended). A
+        conversation without a system message gets the agent's system and developer
+        messages; one with its own is used as it is.
+        """
+        async with _closing(self.stream(input)) as events:
+            async for event in events:
+                if isinstance(event, RunEnd):
+                    result: RunResult = event.result
+                    return result
+        raise AssertionError("the agent loop ended without a RunEnd event")  # pragma: no cover
+
+    def stream(self, input: AgentInput) -> AsyncGenerator[AgentEvent, None]:
+        """The run as events: the parser's events, tool calls and results, then ``RunEnd``.
+
+        Message indices in parser events count within one completion. Closing the
+        generator early (``await events.aclose()``, or ``contextlib.aclosing``) aborts
+        the backend request in flight.
+        """
+        return self._loop(self.conversation_for(input))
+
+    def conversation_for(self, input: AgentInput) -> Conversation:
+        """The conversation a run of ``input`` starts from (system and developer added).
+
+        A :class:`~harmony_agent.Conversation` is taken as it is (it was checked when it
+        was built); messages in a list are checked here.
+        """
+        if isinstance(input, str):
+            messages: Sequence[Message] = (Message.user(input),)
+        elif isinstance(input, Message):
+            messages = (input,)
+        elif isinstance(input, Conversation):
+            messages = input.messages
+        else:
+            messages = tuple(input)
+        head: list[Message] = []
+        if not messages or messages[0].role is not Role.SYSTEM:
+            head.append(self.system_message)
+            if self.developer_message is not None and not (
+                messages and messages[0].role is Role.DEVELOPER
+            ):
+                head.append(self.developer_message)
+        if isinstance(input, Conversation):
+            return input if not head else Conversation.unchecked([*head, *messages])
+        return Conversation([*head, *messages])
+
+    # -- the loop ---------------------------------------------------------------------
+    async def _loop(self, start: Conversation) -> AsyncGenerator[AgentEvent, None]:
+        encoding, parser = self.encoding, StreamParser(self.encoding)
+        prompt = encoding.render_conversation_for_completion(
+            start, Role.ASSISTANT, self.render_config
+        )
+        new: list[Message] = []
+        prompt_tokens = completion_tokens = turns = 0
+        stop: StopReason | None = None
+        async with self._sessions() as tools:
+            while stop is None:
+                if turns == self.max_turns:
+                    stop = "max_turns"
+                    break
+                params, limited_by = self._params(len(prompt), completion_tokens)
+                if params is None:
+                    stop = limited_by
+                    break
+                turns += 1
+
+                # 1. One completion, parsed as it streams.
+                parser.reset()
+                generated: list[int] = []
+                ends: list[MessageEnd] = []
+                open_start: MessageStart | None = None
+                async with _closing(self.backend.stream(prompt, params)) as chunks:
+                    async for chunk in chunks:
+                        generated += chunk
+                        for event in parser.feed(chunk):
+                            if isinstance(event, MessageStart):
+                                open_start = event
+                            elif isinstance(event, MessageEnd):
+                                ends.append(event)
+                                open_start = None
+                            yield event
+                prompt_tokens += len(prompt)
+                completion_tokens += len(generated)
+                truncated = len(generated) >= params.max_tokens
+                closing: list[Event] = []
+                if open_start is not None and not truncated and generated[-1] not in self._stops:
+                    # The engine stripped the stop token: restore the one the model wrote.
+                    stop_token = T.CALL if open_start.recipient else T.RETURN
+                    generated.append(stop_token)
+                    closing = parser.feed(stop_token)
+                for event in closing + parser.finish():
+                    if isinstance(event, MessageEnd):
+                        ends.append(event)
+                    yield event
+                new += (end.message for end in ends)
+                prompt += generated
+
+                # 2. What the completion means: an answer, a call, more thinking, or a cut.
+                last = ends[-1] if ends else None
+                if last is None or last.stop == "incomplete":
+                    stop = limited_by if truncated else "no_final"
+                elif (
+                    last.stop == "return"
+                    or generated[-1] == T.RETURN
+                    or (last.message.recipient is None and last.message.channel == Channel.FINAL)
+                ):
+                    stop = "final" if last.message.channel == Channel.FINAL else "no_final"
+                elif last.message.recipient is not None:
+                    # 3. The model called a tool: answer it and let the model go on.
+                    yield ToolCallStart(last.message, turns)
+                    replies, error = await self._call(tools, last.message)
+                    yield ToolResultEvent(last.message, replies, error, turns)
+                    new += replies
+                    for reply in replies:
+                        prompt += encoding.render(reply)
+                    prompt += self._start_assistant
+                else:
+                    prompt += self._start_assistant  # a message ended with <|end|>: go on
+
+        usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        result = self._result(start, new, stop, usage, turns)
+        yield RunEnd(result)
+
+    # -- pieces of the loop -------------------------------------------------------------
+    def _params(
+        self, prompt_length: int, generated: int
+    ) -> tuple[SamplingParams | None, StopReason]:
+        """This completion's parameters (None: no room left), and the limit that binds."""
+        limit = self.sampling.max_tokens
+        reason: StopReason = "max_tokens"
+        if self.token_budget is not None and self.token_budget - generated < limit:
+            limit, reason = self.token_budget - generated, "token_budget"
+        if self.context_window is not None and self.context_window - prompt_length < limit:
+            limit, reason = self.context_window - prompt_length, "context_window"
+        if limit <= 0:
+            return None, reason
+        if limit == self.sampling.max_tokens:
+            return self.sampling, reason
+        return self.sampling.model_copy(update={"max_tokens": limit}), reason
+
+    async def _call(
+        self, tools: Sequence[Tool], message: Message
+    ) -> tuple[tuple[Message, ...], bool]:
+        """Run one tool call; every failure becomes an error answer to the model."""
+        call = ToolCall.from_message(message)
+        index = resolve(self._routes, call.recipient)
+        if index is None:
+            known = ", ".join(self._routes) or "none"
+            return (call.error(f"no tool is called {call.recipient!r}. Tools: {known}."),), True
+        tool = tools[index]
+        timeout = tool.timeout if tool.timeout is not None else self.tool_timeout
+        try:
+            replies = await _within(timeout, tool.call(call))
+        except ToolError as exc:
+            return (call.error(str(exc)),), True
+        except _Expired:
+            return (
+                call.error(
+                    f"{call.recipient} did not answer within {timeout:g} seconds and was "
+                    "stopped. Try a smaller request or another approach."
+                ),
+            ), True
+        except Exception as exc:
+            logger.info("tool %s raised", call.recipient, exc_info=True)
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return (call.error(f"{call.recipient} failed with {detail}"),), True
+        if isinstance(replies, str):
+            return (call.reply(replies),), False
+        return tuple(replies), False
+
+    @asynccontextmanager
+    async def _sessions(self) -> AsyncIterator[list[Tool]]:
+        """Each tool's per-run session (most tools: the tool itself)."""
+        if not self.tools:
+            yield []
+            return
+        async with AsyncExitStack() as stack:
+            yield [await stack.enter_async_context(t.session()) for t in self.tools]
+
+    def _result(
+        self,
+        start: Conversation,
+        new: list[Message],
+        stop: StopReason | None,
+        usage: Usage,
+        turns: int,
+    ) -> RunResult:
+        shown = messages_to_render((*start.messages, *new), self.render_config)
+        try:
+            conversation = Conversation(shown)
+        except ConversationError:  # the model broke a rule; keep what it wrote
+            conversation = Conversation.unchecked(shown)
+        final = next(
+            (m.text for m in reversed(new) if m.role is Role.ASSISTANT and m.channel == "final"),
+            None,
+        )
+        return RunResult(
+            final_text=final,
+            messages=tuple(new),
+            conversation=conversation,
+            stop_reason=stop or "no_final",
+            usage=usage,
+            turns=turns,
+        )
+
+    def _prelude(self, system: SystemContent) -> tuple[Message, Message | None]:
+        """The system and developer messages that declare the tools."""
+        system = system.with_reasoning_effort(self.reasoning)
+        developer = DeveloperContent(instructions=self.instructions)
+        for namespace, placement in declarations(self.tools):
+            if placement == "system":
+                system = system.with_tools(namespace)
+            else:
+                developer = developer.with_tools(namespace)
+        has_developer = developer.instructions is not None or bool(developer.tools)
+        return (
+            Message(role=Role.SYSTEM, content=system),
+            Message(role=Role.DEVELOPER, content=developer) if has_developer else None,
+        )
+
+
+# -- async helpers ----------------------------------------------------------------------
+class _Expired(Exception):
+    """A tool call ran out of time (unlike a ``TimeoutError`` the tool raised itself)."""
+
+
+if sys.version_info >= (3, 11):
+
+    async def _within(seconds: float | None, awaitable: Awaitable[_T]) -> _T:
+        if seconds is None:
+            return await awaitable
+        try:
+            async with asyncio.timeout(seconds) as scope:
+                return await awaitable
+        except TimeoutError:
+            if scope.expired():
+                raise _Expired from None
+            raise
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _within(seconds: float | None, awaitable: Awaitable[_T]) -> _T:
+        try:
+            return await asyncio.wait_for(awaitable, seconds)
+        except asyncio.TimeoutError:
+            raise _Expired from None
+
+
+@asynccontextmanager
+async def _closing(iterator: AsyncIterator[_T]) -> AsyncIterator[AsyncIterator[_T]]:
+    """Close an async iterator on exit, aborting a backend request still in flight."""
+    try:
+        yield iterator
+    finally:
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def _run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
+    """``asyncio.run``, or in a worker thread when this thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    box: dict[str, Any] = {}  # "result" or "error"
+
+    def target() -> None:
+        try:
+            box["result"] = asyncio.run(coro)
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="harmony-agent-run")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    result: _T = box["result"]
+    return result

@@ -1,0 +1,123 @@
+"""What a run produces: :class:`RunResult` and its token :class:`Usage`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, field_validator
+
+from harmony_agent.errors import ConversationError
+from harmony_agent.format._conversation import Conversation
+from harmony_agent.format._messages import Message
+
+__all__ = ["RunResult", "StopReason", "Usage"]
+
+#: Why a run ended.
+#:
+#: ``final``: the model answered on the final channel and ended its turn.
+#: ``no_final``: the model ended its turn (or produced nothing usable) without an answer.
+#: ``max_turns``: the agent's ``max_turns`` completions were used up.
+#: ``max_tokens``: a completion hit ``sampling.max_tokens`` mid-message.
+#: ``token_budget``: the run's ``token_budget`` of generated tokens ran out.
+#: ``context_window``: the prompt filled the ``context_window``.
+#: ``error``: the run raised (only in :func:`run_many` results; ``error`` says what).
+StopReason = Literal[
+    "final",
+    "no_final",
+    "max_turns",
+    "max_tokens",
+    "token_budget",
+    "context_window",
+    "error",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class Usage(BaseModel):
+    """Tokens a run sent and received, summed over its completions.
+
+    ``prompt_tokens`` counts each completion's whole prompt (what an API bills; a server
+    with prefix caching recomputes only the appended part).
+    """
+
+    model_config = _FROZEN
+
+    prompt_tokens: int = Field(default=0, ge=0)
+    completion_tokens: int = Field(default=0, ge=0)
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class RunResult(BaseModel):
+    """Everything one run produced; JSON round trip (``model_dump_json``) loses nothing.
+
+    Attributes:
+        final_text: the text of the last ``final`` message, or None when there is none.
+        messages: the messages the run added, in order: every assistant message
+            (analysis included) and every tool answer.
+        conversation: the input conversation plus ``messages``, with the chain of
+            thought of finished turns dropped as the renderer's policy says; pass it
+            (with a new user message appended) to the next ``run`` to continue.
+        stop_reason: why the run ended (see :data:`StopReason`).
+        usage: prompt and completion tokens over all completions.
+        turns: how many completions the model was asked for.
+        error: for ``stop_reason == "error"``, the exception as text.
+    """
+
+    model_config = _FROZEN
+
+    final_text: str | None
+    messages: tuple[Message, ...]
+    # Validated by _conversation below: pydantic would re-run the hierarchy check on an
+    # instance, and model output need not obey it.
+    conversation: Annotated[Conversation, SkipValidation]
+    stop_reason: StopReason
+    usage: Usage = Usage()
+    turns: int = 0
+    error: str | None = None
+
+    @field_validator("conversation", mode="before")
+    @classmethod
+    def _conversation(cls, value: Any) -> Conversation:
+        if isinstance(value, Conversation):
+            return value
+        if isinstance(value, dict) and set(value) <= {"messages"}:
+            value = value.get("messages", [])
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"expected a Conversation, got {type(value).__name__}")
+        messages = [Message.model_validate(m) for m in value]
+        try:
+            return Conversation(messages)
+        except ConversationError:  # saved model output that breaks a rule reloads as it was
+            return Conversation.unchecked(messages)
+
+    @property
+    def tool_calls(self) -> tuple[Message, ...]:
+        """The assistant messages of this run that called a tool."""
+        return tuple(m for m in self.messages if m.recipient is not None and m.role == "assistant")
+
+    @classmethod
+    def read_jsonl(cls, path: str | os.PathLike[str]) -> list[RunResult]:
+        """Load the results a :func:`run_many` wrote (one JSON object per line)."""
+        return list(cls.iter_jsonl(path))
+
+    @classmethod
+    def iter_jsonl(cls, path: str | os.PathLike[str]) -> Iterator[RunResult]:
+        """Iterate over the results in a JSONL file, one per non-empty line."""
+        with Path(path).open(encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    yield cls.model_validate_json(line)
