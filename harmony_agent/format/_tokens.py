@@ -33,11 +33,13 @@ NAMED_SPECIALS: Final[dict[str, int]] = {
 
 
 def special_tokens() -> dict[str, int]:
-    """All 1,091 special-token names of o200k_harmony, as tiktoken defines the encoding."""
-    table = {"<|endofprompt|>": 200018}
-    for i in range(200000, LAST_SPECIAL + 1):
+    """The 1,091 special-token names of o200k_harmony, exactly as tiktoken defines them."""
+    table = {"<|endofprompt|>": 200018, "<|startoftext|>": STARTOFTEXT, "<|endoftext|>": ENDOFTEXT}
+    table["<|reserved_200000|>"] = 200000
+    table["<|reserved_200001|>"] = 200001
+    table.update((name, tid) for name, tid in NAMED_SPECIALS.items() if tid >= 200002)
+    for i in (200004, 200009, 200010, 200011, *range(200013, LAST_SPECIAL + 1)):
         table[f"<|reserved_{i}|>"] = i
-    table.update(NAMED_SPECIALS)
     return table
 
 
