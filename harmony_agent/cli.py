@@ -32,7 +32,7 @@ def _conversation(data: Any) -> Conversation:
         raise HarmonyAgentError("expected {'messages': [...]} or a list of messages")
     built = []
     for m in messages:
-        harmony_form = isinstance(m.get("content"), list) or "name" in m and "role" in m
+        harmony_form = isinstance(m.get("content"), list)  # openai-harmony's to_dict() form
         built.append(Message.from_harmony_dict(m) if harmony_form else Message.model_validate(m))
     return Conversation(built)
 

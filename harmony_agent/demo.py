@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import Literal
+from typing import Any, Literal
 
 import harmony_agent as ha
 from harmony_agent.backends import VLLM
@@ -50,7 +50,7 @@ def subtract(a: float, b: float) -> float:
     return a - b
 
 
-def _json(text: str) -> dict[str, object] | float | None:
+def _json(text: str) -> Any:
     try:
         value = json.loads(text)
     except ValueError:  # an error message from the agent loop
