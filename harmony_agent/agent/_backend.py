@@ -78,7 +78,7 @@ def _chunk(item: Any) -> Sequence[int]:
 def as_backend(obj: Backend | Callable[..., Any]) -> Backend:
     """Return ``obj`` if it has ``stream``; wrap a plain callable otherwise."""
     if hasattr(obj, "stream"):
-        return obj  # type: ignore[return-value]
+        return obj
     if callable(obj):
         return _CallableBackend(obj)
     raise TypeError(
