@@ -226,6 +226,26 @@ class HTTPBackend:
             except httpx.HTTPError as exc:
                 raise self._give_up(exc, what, attempt + 1) from exc
 
+    #: Path of the streaming completion endpoint.
+    path: ClassVar[str] = "/"
+
+    def request_body(self, prompt_tokens: list[int], params: SamplingParams) -> dict[str, Any]:
+        """The JSON body of a completion request (each engine defines it)."""
+        raise NotImplementedError
+
+    def _attempt(
+        self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
+    ) -> AsyncGenerator[list[int], None]:
+        """One streaming request; the engine's adapter reads its wire format."""
+        raise NotImplementedError
+
+    def stream(self, prompt_tokens: list[int], params: SamplingParams) -> AsyncIterator[list[int]]:
+        """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
+        body = self.request_body(prompt_tokens, params)
+        return self._stream_with_retries(
+            lambda: self._attempt(prompt_tokens, params, body), f"POST {self.path}"
+        )
+
     async def _stream_with_retries(
         self, attempt_fn: Callable[[], AsyncGenerator[list[int], None]], what: str
     ) -> AsyncIterator[list[int]]:

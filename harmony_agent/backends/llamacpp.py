@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator
 from typing import Any
-
-import httpx
 
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
-    DEFAULT_TIMEOUT,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
@@ -42,27 +39,7 @@ class LlamaCpp(HTTPBackend):
     """
 
     engine = "llama.cpp"
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        retry_backoff: float = 0.5,
-        extra_body: Mapping[str, Any] | None = None,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            base_url,
-            api_key=api_key,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_backoff=retry_backoff,
-            extra_body=extra_body,
-            client=client,
-        )
+    path = "/completion"
 
     def request_body(self, prompt_tokens: list[int], params: SamplingParams) -> dict[str, Any]:
         """The JSON body of a completion request."""
@@ -79,13 +56,6 @@ class LlamaCpp(HTTPBackend):
             body["seed"] = params.seed
         return body
 
-    def stream(self, prompt_tokens: list[int], params: SamplingParams) -> AsyncIterator[list[int]]:
-        """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
-        body = self.request_body(prompt_tokens, params)
-        return self._stream_with_retries(
-            lambda: self._attempt(prompt_tokens, params, body), "POST /completion"
-        )
-
     async def _attempt(
         self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
     ) -> AsyncGenerator[list[int], None]:
@@ -94,7 +64,7 @@ class LlamaCpp(HTTPBackend):
         gate = TokenGate(params)
         text: TextTokenizer | None = None
         final: dict[str, Any] | None = None
-        async with self._post_stream("/completion", body) as response:
+        async with self._post_stream(self.path, body) as response:
             async for event in sse_events(response, self.engine):
                 if (message := error_message(event)) is not None:
                     raise BackendError(f"llama.cpp at {self.base_url} failed mid-stream: {message}")

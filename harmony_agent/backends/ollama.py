@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
@@ -45,6 +45,7 @@ class Ollama(HTTPBackend):
     """
 
     engine = "Ollama"
+    path = "/api/generate"
 
     def __init__(
         self,
@@ -95,13 +96,6 @@ class Ollama(HTTPBackend):
             body["keep_alive"] = self.keep_alive
         return body
 
-    def stream(self, prompt_tokens: list[int], params: SamplingParams) -> AsyncIterator[list[int]]:
-        """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
-        body = self.request_body(prompt_tokens, params)
-        return self._stream_with_retries(
-            lambda: self._attempt(prompt_tokens, params, body), "POST /api/generate"
-        )
-
     async def _attempt(
         self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
     ) -> AsyncGenerator[list[int], None]:
@@ -111,7 +105,7 @@ class Ollama(HTTPBackend):
         gate = TokenGate(params)
         text = TextTokenizer(encoding, restore_end=True)
         done_reason: str | None = None
-        async with self._post_stream("/api/generate", body) as response:
+        async with self._post_stream(self.path, body) as response:
             async for event in ndjson_events(response, self.engine):
                 if (message := error_message(event)) is not None:
                     raise BackendError(f"Ollama at {self.base_url} failed mid-stream: {message}")

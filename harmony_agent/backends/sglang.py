@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator
 from typing import Any
-
-import httpx
 
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
-    DEFAULT_TIMEOUT,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
@@ -39,27 +36,7 @@ class SGLang(HTTPBackend):
     """
 
     engine = "SGLang"
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        retry_backoff: float = 0.5,
-        extra_body: Mapping[str, Any] | None = None,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            base_url,
-            api_key=api_key,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_backoff=retry_backoff,
-            extra_body=extra_body,
-            client=client,
-        )
+    path = "/generate"
 
     def request_body(self, prompt_tokens: list[int], params: SamplingParams) -> dict[str, Any]:
         """The JSON body of a generate request."""
@@ -76,13 +53,6 @@ class SGLang(HTTPBackend):
             sampling["sampling_seed"] = params.seed
         return {"input_ids": list(prompt_tokens), "sampling_params": sampling, "stream": True}
 
-    def stream(self, prompt_tokens: list[int], params: SamplingParams) -> AsyncIterator[list[int]]:
-        """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
-        body = self.request_body(prompt_tokens, params)
-        return self._stream_with_retries(
-            lambda: self._attempt(prompt_tokens, params, body), "POST /generate"
-        )
-
     async def _attempt(
         self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
     ) -> AsyncGenerator[list[int], None]:
@@ -93,7 +63,7 @@ class SGLang(HTTPBackend):
         text: TextTokenizer | None = None
         seen_text = ""
         finish: Any = None
-        async with self._post_stream("/generate", body) as response:
+        async with self._post_stream(self.path, body) as response:
             async for event in sse_events(response, self.engine):
                 if (message := error_message(event)) is not None:
                     raise BackendError(f"SGLang at {self.base_url} failed mid-stream: {message}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
@@ -83,12 +83,11 @@ class VLLM(HTTPBackend):
                 ) from None
         return self.model
 
-    def request_body(
-        self, prompt_tokens: list[int], params: SamplingParams, model: str
-    ) -> dict[str, Any]:
-        """The JSON body of a completion request."""
+    path = "/v1/completions"
+
+    def request_body(self, prompt_tokens: list[int], params: SamplingParams) -> dict[str, Any]:
+        """The JSON body of a completion request (``model`` is added when it is known)."""
         body: dict[str, Any] = {
-            "model": model,
             "prompt": list(prompt_tokens),
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
@@ -104,23 +103,17 @@ class VLLM(HTTPBackend):
             body["seed"] = params.seed
         return body
 
-    def stream(self, prompt_tokens: list[int], params: SamplingParams) -> AsyncIterator[list[int]]:
-        """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
-        return self._stream_with_retries(
-            lambda: self._attempt(prompt_tokens, params), "POST /v1/completions"
-        )
-
     async def _attempt(
-        self, prompt_tokens: list[int], params: SamplingParams
+        self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
     ) -> AsyncGenerator[list[int], None]:
         from harmony_agent.format import load_encoding
 
-        body = self.request_body(prompt_tokens, params, await self.resolve_model())
+        body = {"model": await self.resolve_model(), **body}
         gate = TokenGate(params)
         text: TextTokenizer | None = None
         finish_reason: str | None = None
         stop_reason: Any = None
-        async with self._post_stream("/v1/completions", body) as response:
+        async with self._post_stream(self.path, body) as response:
             async for event in sse_events(response, self.engine):
                 if (message := error_message(event)) is not None:
                     raise BackendError(f"vLLM at {self.base_url} failed mid-stream: {message}")
