@@ -267,32 +267,57 @@ def bench_parse(enc: ha.Encoding, oh: Any, oe: Any) -> None:
     report("stream, chunks of 16 tokens", timeit(ours_chunked, repeat=3), base_stream)
 
 
-def bench_compat(enc: ha.Encoding, oh: Any, oe: Any) -> None:
-    try:
-        from harmony_agent.compat import openai_harmony as compat
-    except ImportError:
-        print("compat: not available")
-        return
-    messages = trajectory(200)
-    theirs_conv = oh.Conversation.from_messages([m.to_openai_harmony() for m in messages])
-    ours_conv = compat.Conversation.from_json(theirs_conv.to_json())
-    ce = compat.load_harmony_encoding(compat.HarmonyEncodingName.HARMONY_GPT_OSS)
-    print("compat layer (drop-in openai_harmony) on the 200-message trajectory")
-    report(
-        "render_conversation_for_completion",
-        timeit(lambda: ce.render_conversation_for_completion(ours_conv, compat.Role.ASSISTANT)),
-        timeit(lambda: oe.render_conversation_for_completion(theirs_conv, oh.Role.ASSISTANT)),
+def bench_concurrency(enc: ha.Encoding) -> None:
+    """64 two-step episodes against a loopback vLLM-protocol server (2 ms per token)."""
+    import asyncio
+
+    from harmony_agent.agent import arun_many
+    from harmony_agent.backends import VLLM
+    from harmony_agent.testing import FakeVLLMServer
+
+    call = (
+        "<|channel|>analysis<|message|>Need the weather.<|end|><|start|>assistant"
+        "<|channel|>commentary to=functions.get_weather <|constrain|>json"
+        '<|message|>{"location": "Paris"}<|call|>'
     )
-    tokens = oe.render_conversation(theirs_conv)[3000:]
-    tokens = completion_tokens(enc)
-    report(
-        "parse_messages_from_completion_tokens (20k tokens)",
-        timeit(lambda: ce.parse_messages_from_completion_tokens(tokens, compat.Role.ASSISTANT)),
-        timeit(lambda: oe.parse_messages_from_completion_tokens(tokens, oh.Role.ASSISTANT)),
-    )
+    final = "<|channel|>final<|message|>It is sunny in Paris.<|return|>"
+
+    def model(prompt: list[int]) -> str:
+        return final if prompt.count(200012) else call  # answered a call already?
+
+    @ha.tool
+    def get_weather(location: str) -> str:
+        """Weather for a location."""
+        return "sunny"
+
+    print("run_many: 64 two-step episodes, loopback vLLM-protocol server, 2 ms per token")
+    with FakeVLLMServer(model, token_delay=0.002) as server:
+        base = None
+        for concurrency in (1, 8, 64):
+
+            async def go(n: int = concurrency) -> float:
+                async with VLLM(server.base_url, model=server.model_name) as backend:
+                    agent = ha.Agent(backend, tools=[get_weather])
+                    t = time.perf_counter()
+                    results = await arun_many(
+                        agent, ["Weather?"] * 64, concurrency=n, progress=False
+                    )
+                    assert all(r.stop_reason == "final" for r in results)
+                    return time.perf_counter() - t
+
+            seconds = asyncio.run(go())
+            base = base or seconds
+            print(
+                f"  concurrency {concurrency:>3}: {seconds:6.2f} s, {64 / seconds:7.1f} "
+                f"episodes/s, x{base / seconds:5.1f} vs concurrency 1"
+            )
 
 
-SECTIONS = ["load", "render", "parse", "compat", "agent"]
+def _script(name: str, *args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "tools" / name), *args], check=False)
+
+
+SECTIONS = ["load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency"]
 
 
 def main(argv: list[str]) -> None:
@@ -311,12 +336,17 @@ def main(argv: list[str]) -> None:
         bench_render(enc, oh, oe)
     if "parse" in wanted:
         bench_parse(enc, oh, oe)
+    if "parser-workloads" in wanted:
+        print("streaming parser on three 20k-token workloads (tools/bench_parser.py)")
+        _script("bench_parser.py")
     if "compat" in wanted:
-        bench_compat(enc, oh, oe)
+        print("compat layer, drop-in openai_harmony (tools/bench_compat.py)")
+        _script("bench_compat.py")
     if "agent" in wanted:
-        agent_bench = ROOT / "tools" / "bench_agent.py"
-        if agent_bench.exists():
-            subprocess.run([sys.executable, str(agent_bench)], check=False)
+        print("agent loop overhead per step, zero-latency backend (tools/bench_agent.py)")
+        _script("bench_agent.py")
+    if "concurrency" in wanted:
+        bench_concurrency(enc)
 
 
 def _version(name: str) -> str:
