@@ -281,3 +281,23 @@ def test_decode_handles_every_special(encoding: ha.Encoding):
         "<|start|><|reserved_200018|><|reserved_201087|>"
     )
     assert encoding.decode(encoding.encode("héllo 🎉")) == "héllo 🎉"
+
+
+def test_finished_turn_drops_analysis_tool_exchanges(encoding: ha.Encoding):
+    """A python call made from the analysis channel goes with its answer; commentary stays."""
+    history = [
+        ha.Message.user("sqrt 2?"),
+        ha.Message.assistant("print(2**.5)", "analysis", recipient="python", content_type="code"),
+        ha.Message.tool("python", "1.414", channel="analysis"),
+        ha.Message.assistant('{"x": 1}', "commentary", recipient="functions.f"),
+        ha.Message.tool("functions.f", "ok"),
+        ha.Message.assistant("About 1.414."),
+    ]
+    shown = ha.format._render.messages_to_render(history, ha.RenderConfig())
+    assert [(m.role.value, m.channel) for m in shown] == [
+        ("user", None),
+        ("assistant", "commentary"),
+        ("tool", "commentary"),
+        ("assistant", "final"),
+    ]
+    ha.Conversation(shown)  # still a valid conversation: no orphaned tool answer
