@@ -6,14 +6,8 @@ prompt and an async ``call``).
 """
 
 from harmony_agent.tools._base import Placement, Tool, ToolCall, error_text
-from harmony_agent.tools._function import (
-    Docstring,
-    FunctionTool,
-    as_tool,
-    parse_docstring,
-    result_text,
-    tool,
-)
+from harmony_agent.tools._docstring import Docstring, parse_docstring
+from harmony_agent.tools._function import FunctionTool, as_tool, result_text, tool
 
 __all__ = [
     "Docstring",
