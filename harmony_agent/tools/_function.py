@@ -26,9 +26,9 @@ from harmony_agent.errors import ToolError
 from harmony_agent.format._messages import Message, ToolNamespace, ToolSpec
 from harmony_agent.tools._base import Tool, ToolCall
 
-__all__ = ["Docstring", "FunctionTool", "as_tool", "parse_docstring", "result_text", "tool"]
-
 from harmony_agent.tools._docstring import parse_docstring
+
+__all__ = ["FunctionTool", "as_tool", "result_text", "tool"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
