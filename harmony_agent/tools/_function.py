@@ -25,7 +25,6 @@ from pydantic.json_schema import PydanticJsonSchemaWarning
 from harmony_agent.errors import ToolError
 from harmony_agent.format._messages import Message, ToolNamespace, ToolSpec
 from harmony_agent.tools._base import Tool, ToolCall
-
 from harmony_agent.tools._docstring import parse_docstring
 
 __all__ = ["FunctionTool", "as_tool", "result_text", "tool"]
