@@ -1,23 +1,8 @@
-"""The base of the fake engine servers: an HTTP server in a thread running a scripted model.
+"""The base of the fake engine servers (see :mod:`harmony_agent.testing.fake_servers`).
 
-Real HTTP servers on 127.0.0.1 that speak each engine's wire format, for offline tests.
-
-Each server validates requests the way its engine does (400/404 with the engine's
-JSON error shape), runs a scripted "model" (a callable ``prompt_tokens -> completion``,
-a list of completions replayed in order, or one harmony text for every request; a
-completion is token ids or harmony text), applies the engine's stop
-rules and limits, and streams the result in the engine's SSE or NDJSON format::
-
-    with FakeVLLMServer(["<|channel|>final<|message|>Hi<|return|>"]) as server:
-        backend = VLLM(server.base_url, model=server.model_name)
-
-Knobs for tests: ``fail_first`` (answer the first N requests with ``fail_status``),
-``drop_first`` (then drop the next N connections without an answer), ``drop_after``
-(cut the stream after N tokens), ``token_delay``, ``text_only`` (no token ids in the
-replies), ``strip_stop`` (leave the stop token out of token ids), ``barrier`` (hold
-each stream until that many are open at once), ``api_key``. Counters:
-``requests_seen``, ``bodies``/``last_request``, ``active``/``max_active``,
-``completed``, ``disconnects``.
+``FakeServer`` runs a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 in a daemon thread,
+validates requests with ``check``, runs the scripted model and streams chunked replies;
+each engine subclass defines its request parsing and its wire format.
 """
 
 from __future__ import annotations
