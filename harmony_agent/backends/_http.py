@@ -74,7 +74,25 @@ class _Retryable(Exception):
         super().__init__(f"HTTP {status}: {excerpt}")
 
 
-class HTTPBackend:
+class AsyncClosing:
+    """``async with backend:`` closes it on exit (subclasses define ``aclose``)."""
+
+    async def aclose(self) -> None:
+        """Release what the backend holds."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class HTTPBackend(AsyncClosing):
     """Base class of the HTTP adapters: one reused client, retries, clean errors.
 
     Usable as an async context manager; ``aclose()`` closes the client (a client passed
@@ -135,17 +153,6 @@ class HTTPBackend:
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # -- requests -------------------------------------------------------------------
     def _url(self, path: str) -> str:

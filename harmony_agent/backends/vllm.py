@@ -45,6 +45,7 @@ class VLLM(HTTPBackend):
     """
 
     engine = "vLLM"
+    path = "/v1/completions"
 
     def __init__(
         self,
@@ -82,8 +83,6 @@ class VLLM(HTTPBackend):
                     f"vLLM at {self.base_url}: /v1/models lists no model: {str(listing)[:200]}"
                 ) from None
         return self.model
-
-    path = "/v1/completions"
 
     def request_body(self, prompt_tokens: list[int], params: SamplingParams) -> dict[str, Any]:
         """The JSON body of a completion request (``model`` is added when it is known)."""

@@ -5,15 +5,15 @@ from __future__ import annotations
 import importlib
 import uuid
 from collections.abc import AsyncIterator
-from types import SimpleNamespace, TracebackType
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from harmony_agent.agent._backend import SamplingParams
-from harmony_agent.backends._http import TokenGate, stop_set
+from harmony_agent.backends._http import AsyncClosing, TokenGate, stop_set
 from harmony_agent.errors import BackendError
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    pass
 
 __all__ = ["VLLMEngine"]
 
@@ -41,7 +41,7 @@ def _import_vllm() -> SimpleNamespace:
     )
 
 
-class VLLMEngine:
+class VLLMEngine(AsyncClosing):
     """vLLM running in this process (no server), e.g. ``VLLMEngine("openai/gpt-oss-20b")``.
 
     The prompt goes in as a ``TokensPrompt``; sampling runs with ``detokenize=False``
@@ -115,14 +115,3 @@ class VLLMEngine:
         shutdown = getattr(self.engine, "shutdown", None)
         if shutdown is not None:
             shutdown()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
