@@ -12,7 +12,7 @@ import tiktoken
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._conversation import Conversation
 from harmony_agent.format._messages import Message, Role
-from harmony_agent.format._render import RenderConfig, Renderer
+from harmony_agent.format._render import _DEFAULT_CONFIG, RenderConfig, Renderer
 from harmony_agent.format._vocab import load_ranks
 
 __all__ = ["Encoding", "load_encoding"]
@@ -133,7 +133,7 @@ class Encoding:
     ) -> list[int]:
         """Tokens of one message (``<|start|>`` ... ``<|end|>``/``<|call|>``)."""
         out: list[int] = []
-        flavor = (config or RenderConfig()).schema_flavor
+        flavor = (config or _DEFAULT_CONFIG).schema_flavor
         self._renderer.message_into(out, message, has_function_tools, flavor)
         return out
 

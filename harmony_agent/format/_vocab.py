@@ -105,8 +105,6 @@ def _parse(data: bytes) -> list[bytes]:
 
 
 def _verified(data: bytes) -> bool:
-    if data[:2] == b"\x1f\x8b":
-        return False
     return hashlib.sha256(data).hexdigest() == VOCAB_SHA256
 
 
@@ -139,7 +137,7 @@ def _expand(value: str | os.PathLike[str]) -> Path:
     return path
 
 
-def _candidates(vocab: str | os.PathLike[str] | None) -> list[tuple[str, Path | None]]:
+def _candidates() -> list[tuple[str, Path | None]]:
     found: list[tuple[str, Path | None]] = []
     env = os.environ.get("HARMONY_AGENT_VOCAB")
     if env:
@@ -202,7 +200,7 @@ def load_ranks(vocab: str | os.PathLike[str] | None = None) -> tuple[list[bytes]
     if keys is not None:
         return keys, str(_derived_path())
 
-    for label, place in _candidates(vocab):
+    for label, place in _candidates():
         if place is None:
             searched.append(f"{label}: not available")
             continue
