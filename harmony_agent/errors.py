@@ -9,6 +9,7 @@ Every error the library raises on purpose derives from :class:`HarmonyAgentError
     ├── ParseError          strict parsing met tokens that are not valid harmony
     ├── ToolError           a tool was misconfigured or failed outside an agent run
     └── BackendError        an inference backend failed (HTTP 4xx, exhausted retries, bad reply)
+        └── StreamInterrupted   a completion stream ended before the server said it finished
 
 Failures inside an agent run that the model can recover from (bad tool arguments,
 an unknown tool, a tool timeout) are not raised: they go back to the model as tool
@@ -23,6 +24,7 @@ __all__ = [
     "HarmonyAgentError",
     "ParseError",
     "RenderError",
+    "StreamInterrupted",
     "ToolError",
     "VocabError",
 ]
@@ -73,3 +75,30 @@ class BackendError(HarmonyAgentError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         self.status = status
         super().__init__(message)
+
+
+class StreamInterrupted(BackendError):
+    """A completion stream ended before the server said it had finished.
+
+    The connection closed, a read timed out, the server went away, or the stream simply
+    stopped without the engine's end marker (vLLM's ``finish_reason``, SGLang's
+    ``meta_info.finish_reason``, llama.cpp's ``stop: true``, Ollama's ``done: true``).
+    The tokens that arrived are valid: the agent resumes by asking the engine to
+    complete the prompt plus those tokens.
+
+    Attributes:
+        received: how many tokens of this stream had reached the caller.
+        url: the server's base URL, when the backend has one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        received: int = 0,
+        url: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.received = received
+        self.url = url
+        super().__init__(message, status=status)

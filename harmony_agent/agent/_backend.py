@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import Any, Protocol, Union, runtime_checkable
+from typing import Any, Literal, Protocol, Union, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Backend", "BackendCallable", "SamplingParams", "as_backend"]
+__all__ = ["Backend", "BackendCallable", "Finish", "FinishReason", "SamplingParams", "as_backend"]
+
+#: Why an engine ended a completion: on a stop token (or end of generation), or at the
+#: length limit.
+FinishReason = Literal["stop", "length"]
 
 
 class SamplingParams(BaseModel):
@@ -27,12 +31,38 @@ class SamplingParams(BaseModel):
     seed: int | None = None
 
 
+class Finish(tuple[int, ...]):
+    """The last chunk of a completion, saying why the engine ended it.
+
+    It is a chunk of token ids like any other (usually empty), so code that only
+    concatenates chunks needs no change. The HTTP backends end every stream the server
+    finished with one; a stream that ends without it was not known to be finished
+    (backends that cannot tell, such as :class:`~harmony_agent.backends.Scripted`, leave
+    it out). ``reason == "length"`` means the engine stopped at a length limit, which
+    may be its own and lower than ``max_tokens``: the agent then never takes the
+    message for a finished answer.
+    """
+
+    reason: FinishReason
+
+    def __new__(cls, tokens: Iterable[int] = (), reason: FinishReason = "stop") -> Finish:
+        chunk = super().__new__(cls, tokens)
+        chunk.reason = reason
+        return chunk
+
+    def __repr__(self) -> str:
+        return f"Finish({list(self)!r}, reason={self.reason!r})"
+
+
 @runtime_checkable
 class Backend(Protocol):
     """Anything that turns a token prompt into a stream of generated token chunks.
 
-    The chunks may or may not end with the stop token. Closing the iterator early
-    (``aclose``) must abort the request.
+    The chunks may or may not end with the stop token; the last may be a
+    :class:`Finish` saying why the engine stopped. A stream that breaks raises
+    :class:`~harmony_agent.BackendError`, or :class:`~harmony_agent.StreamInterrupted`
+    when tokens had already arrived (the agent then resumes it). Closing the iterator
+    early (``aclose``) must abort the request.
     """
 
     def stream(

@@ -3,8 +3,11 @@
 Every HTTP adapter derives from :class:`HTTPBackend`, which owns one lazily created
 ``httpx.AsyncClient`` and retries connection errors and HTTP 429/5xx with exponential
 backoff and jitter, but only until the first token reached the caller: a half-streamed
-completion is never replayed. The token helpers (:class:`TokenGate`,
-:class:`TextTokenizer`, :func:`infer_stop_token`) are shared by every adapter.
+completion is never replayed. A stream counts as finished only when the engine said so
+(each adapter knows its end marker) and then ends with a :class:`Finish` chunk; one that
+breaks or just stops after tokens arrived raises :class:`StreamInterrupted`, which the
+agent resumes. The token helpers (:class:`TokenGate`, :class:`TextTokenizer`,
+:func:`infer_stop_token`) are shared by every adapter.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import httpx
 
-from harmony_agent.agent._backend import SamplingParams
-from harmony_agent.errors import BackendError
+from harmony_agent.agent._backend import Finish, FinishReason, SamplingParams
+from harmony_agent.errors import BackendError, StreamInterrupted
 from harmony_agent.format import _tokens as T
 
 if TYPE_CHECKING:
@@ -39,9 +42,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "DONE",
     "HTTPBackend",
     "TextTokenizer",
     "TokenGate",
+    "Unfinished",
     "infer_stop_token",
     "ndjson_events",
     "sse_events",
@@ -62,6 +67,25 @@ _RETRY_ERRORS = (
 )
 _BACKOFF_MAX = 8.0
 _EXCERPT = 1000
+
+
+class Unfinished(Exception):
+    """The stream ended without the engine's end marker (raised by the adapters)."""
+
+
+class _Malformed(BackendError):
+    """A reply that is not the JSON the engine's protocol promises."""
+
+
+class _Done:
+    """The end-of-stream marker ``data: [DONE]`` (see :func:`sse_events`)."""
+
+    def __repr__(self) -> str:
+        return "DONE"
+
+
+#: What :func:`sse_events` yields for ``data: [DONE]``, just before it stops.
+DONE = _Done()
 
 
 class _Retryable(Exception):
@@ -256,32 +280,46 @@ class HTTPBackend(AsyncClosing):
     async def _stream_with_retries(
         self, attempt_fn: Callable[[], AsyncGenerator[list[int], None]], what: str
     ) -> AsyncIterator[list[int]]:
-        """Run ``attempt_fn()`` and retry it while it has yielded nothing yet."""
+        """Run ``attempt_fn()`` and retry it while it has yielded no token yet.
+
+        Once tokens reached the caller, a broken stream is not replayed here: it raises
+        :class:`StreamInterrupted` (the agent resumes from the tokens it has).
+        """
         attempt = 0
         while True:
             delivered = 0
             stream = attempt_fn()
             try:
                 async for chunk in stream:
-                    delivered += 1
+                    delivered += len(chunk)
                     yield chunk
                 return
-            except (_Retryable, *_RETRY_ERRORS) as exc:
+            except (_Retryable, Unfinished, *_RETRY_ERRORS) as exc:
                 if delivered:
-                    raise BackendError(
-                        f"{self.engine} at {self.base_url}: the stream broke after {delivered} "
-                        f"chunk(s) ({_describe(exc)}); not retried, a half-streamed "
-                        "completion cannot be replayed"
-                    ) from exc
+                    raise self._interrupted(exc, delivered) from exc
                 if attempt >= self.max_retries:
                     raise self._give_up(exc, what, attempt + 1) from exc
                 delay = self._delay(attempt, exc)
                 attempt += 1
-            except httpx.HTTPError as exc:
+            except _Malformed as exc:
+                if delivered:
+                    raise self._interrupted(exc, delivered) from exc
+                raise
+            except httpx.HTTPError as exc:  # timeouts and the rest: not worth another try
+                if delivered:
+                    raise self._interrupted(exc, delivered) from exc
                 raise self._give_up(exc, what, attempt + 1) from exc
             finally:
                 await stream.aclose()
             await asyncio.sleep(delay)
+
+    def _interrupted(self, exc: BaseException, delivered: int) -> StreamInterrupted:
+        return StreamInterrupted(
+            f"{self.engine} at {self.base_url}: the stream ended after {delivered} token(s) "
+            f"before the server said it had finished: {_what_happened(exc)}",
+            received=delivered,
+            url=self.base_url,
+        )
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -299,18 +337,33 @@ def _describe(exc: BaseException) -> str:
     return text
 
 
+def _what_happened(exc: BaseException) -> str:
+    """A stream failure in words, for the error a user reads."""
+    if isinstance(exc, Unfinished):
+        return str(exc)
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no data arrived within the read timeout ({_describe(exc)})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the connection closed mid-reply ({_describe(exc)})"
+    if isinstance(exc, httpx.NetworkError):
+        return f"the connection broke ({_describe(exc)})"
+    return _describe(exc)
+
+
 def _loads(text: str, engine: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        raise BackendError(f"{engine} sent a malformed reply (not JSON): {text[:200]!r}") from None
+        raise _Malformed(f"{engine} sent a malformed reply (not JSON): {text[:200]!r}") from None
 
 
 # -- line protocols -----------------------------------------------------------------
 async def sse_events(response: httpx.Response, engine: str) -> AsyncIterator[Any]:
-    """Decoded JSON of each server-sent event's ``data``, up to ``[DONE]``.
+    """Decoded JSON of each server-sent event's ``data``, then :data:`DONE` at ``[DONE]``.
 
-    An ``error:`` field (llama.cpp) raises :class:`BackendError`.
+    An ``error:`` field (llama.cpp) raises :class:`BackendError`. An event cut off by
+    the end of the body is dropped unless it is whole JSON; the adapter then sees no end
+    marker and reports the stream as unfinished.
     """
     data: list[str] = []
     async for line in response.aiter_lines():
@@ -319,6 +372,7 @@ async def sse_events(response: httpx.Response, engine: str) -> AsyncIterator[Any
                 payload = "\n".join(data)
                 data.clear()
                 if payload.strip() == "[DONE]":
+                    yield DONE
                     return
                 yield _loads(payload, engine)
             continue
@@ -330,15 +384,33 @@ async def sse_events(response: httpx.Response, engine: str) -> AsyncIterator[Any
             data.append(value)
         elif field == "error":
             raise BackendError(f"{engine} reported an error mid-stream: {value[:_EXCERPT]}")
-    if data and "\n".join(data).strip() != "[DONE]":
-        yield _loads("\n".join(data), engine)
+    if data:  # no blank line after the last event: whole JSON counts, a cut-off piece not
+        payload = "\n".join(data)
+        if payload.strip() == "[DONE]":
+            yield DONE
+            return
+        try:
+            event = json.loads(payload)
+        except json.JSONDecodeError:
+            return
+        yield event
 
 
 async def ndjson_events(response: httpx.Response, engine: str) -> AsyncIterator[Any]:
-    """Decoded JSON of each non-empty line."""
-    async for line in response.aiter_lines():
-        if line.strip():
-            yield _loads(line, engine)
+    """Decoded JSON of each non-empty line; a last line cut off by the end is dropped."""
+    pending = ""
+    async for text in response.aiter_text():
+        pending += text
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            if line.strip():
+                yield _loads(line, engine)
+    if pending.strip():
+        try:
+            event = json.loads(pending)
+        except json.JSONDecodeError:
+            return
+        yield event
 
 
 def error_message(event: Any) -> str | None:
@@ -388,6 +460,16 @@ class TokenGate:
         self.tokens += out
         return out
 
+    def finish(self, tail: Sequence[int] = (), reason: FinishReason | None = None) -> Finish:
+        """The stream's last chunk: ``tail`` (already taken) and why it ended.
+
+        Without ``reason``: ``"length"`` when the gate cut the completion at
+        ``max_tokens``, else ``"stop"``.
+        """
+        if reason is None:
+            reason = "length" if self.done and not self.stopped else "stop"
+        return Finish(tail, reason)
+
 
 def infer_stop_token(
     prompt_tokens: Sequence[int],
@@ -430,15 +512,19 @@ class TextTokenizer:
     Text is encoded only up to a point no later text can change: the end of the last
     special token, or a pre-tokenizer piece boundary after it that later text cannot move. With
     ``restore_end``, a ``<|end|>`` the engine left out of its text (llama.cpp and Ollama
-    do not render control tokens) is put back before each ``<|start|>``.
+    do not render control tokens) is put back before each ``<|start|>``; ``after`` is the
+    token the text follows (the prompt's last), so that holds across a resumed stream too.
     """
 
-    def __init__(self, encoding: Encoding, *, restore_end: bool = False) -> None:
+    def __init__(
+        self, encoding: Encoding, *, restore_end: bool = False, after: int | None = None
+    ) -> None:
         self.encoding = encoding
         self.restore_end = restore_end
         self._pending = ""
         self._specials = encoding.special_tokens_set
-        self._last: int | None = None
+        #: the token before the text (the prompt's last, when a stream is resumed)
+        self._last: int | None = after
         try:
             import regex  # type: ignore[import-untyped]  # tiktoken's own dependency
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
+    DONE,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
+    Unfinished,
     error_message,
     infer_stop_token,
     special_token_id,
@@ -66,6 +68,8 @@ class LlamaCpp(HTTPBackend):
         final: dict[str, Any] | None = None
         async with self._post_stream(self.path, body) as response:
             async for event in sse_events(response, self.engine):
+                if event is DONE:
+                    break
                 if (message := error_message(event)) is not None:
                     raise BackendError(f"llama.cpp at {self.base_url} failed mid-stream: {message}")
                 if not isinstance(event, dict):
@@ -77,18 +81,26 @@ class LlamaCpp(HTTPBackend):
                 elif "tokens" in event and not event.get("content"):
                     tokens = []
                 else:
-                    text = text or TextTokenizer(load_encoding(), restore_end=True)
+                    text = text or TextTokenizer(
+                        load_encoding(), restore_end=True, after=_last(prompt_tokens)
+                    )
                     tokens = text.feed(event.get("content") or "")
                 if chunk := gate.take(tokens):
                     yield chunk
                 if gate.done and final is None:
-                    return  # we stopped first: closing the stream aborts the generation
-        if text is not None and (chunk := gate.take(text.flush())):
-            yield chunk
-        if final is not None and not gate.done:
+                    yield gate.finish()  # we stopped first: closing the stream aborts it
+                    return
+        if final is None:
+            raise Unfinished("the stream ended without its final `stop: true` chunk")
+        tail = gate.take(text.flush()) if text is not None else []
+        if not gate.done:
             stop = _stop_from_final(final, gate.tokens, prompt_tokens, params)
-            if stop is not None and (chunk := gate.take([stop])):
-                yield chunk
+            tail += gate.take([stop]) if stop is not None else []
+        yield gate.finish(tail, "length" if final.get("stop_type") == "limit" else None)
+
+
+def _last(tokens: list[int]) -> int | None:
+    return tokens[-1] if tokens else None
 
 
 def _stop_from_final(

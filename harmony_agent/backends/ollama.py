@@ -13,6 +13,7 @@ from harmony_agent.backends._http import (
     HTTPBackend,
     TextTokenizer,
     TokenGate,
+    Unfinished,
     error_message,
     infer_stop_token,
     ndjson_events,
@@ -103,7 +104,8 @@ class Ollama(HTTPBackend):
 
         encoding = load_encoding()
         gate = TokenGate(params)
-        text = TextTokenizer(encoding, restore_end=True)
+        after = prompt_tokens[-1] if prompt_tokens else None
+        text = TextTokenizer(encoding, restore_end=True, after=after)
         done_reason: str | None = None
         async with self._post_stream(self.path, body) as response:
             async for event in ndjson_events(response, self.engine):
@@ -115,11 +117,14 @@ class Ollama(HTTPBackend):
                     yield chunk
                 if event.get("done"):
                     done_reason = str(event.get("done_reason") or "stop")
-                if gate.done and done_reason is None:
-                    return  # we stopped first: closing the stream aborts the generation
-        if chunk := gate.take(text.flush()):
-            yield chunk
+                    break
+                if gate.done:
+                    yield gate.finish()  # we stopped first: closing the stream aborts it
+                    return
+        if done_reason is None:
+            raise Unfinished("the stream ended without its final `done: true` line")
+        tail = gate.take(text.flush())
         if done_reason == "stop" and not gate.done:
             stop = infer_stop_token(prompt_tokens, gate.tokens, stop_set(params), encoding)
-            if stop is not None and (chunk := gate.take([stop])):
-                yield chunk
+            tail += gate.take([stop]) if stop is not None else []
+        yield gate.finish(tail, "length" if done_reason == "length" else None)

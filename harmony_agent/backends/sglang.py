@@ -7,9 +7,11 @@ from typing import Any
 
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
+    DONE,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
+    Unfinished,
     error_message,
     infer_stop_token,
     special_token_id,
@@ -65,6 +67,8 @@ class SGLang(HTTPBackend):
         finish: Any = None
         async with self._post_stream(self.path, body) as response:
             async for event in sse_events(response, self.engine):
+                if event is DONE:
+                    break
                 if (message := error_message(event)) is not None:
                     raise BackendError(f"SGLang at {self.base_url} failed mid-stream: {message}")
                 if not isinstance(event, dict):
@@ -91,13 +95,15 @@ class SGLang(HTTPBackend):
                 if chunk := gate.take(new):
                     yield chunk
                 if gate.done and finish is None:
-                    return  # we stopped first: closing the stream aborts the request
-        if text is not None and (chunk := gate.take(text.flush())):
-            yield chunk
-        if isinstance(finish, dict) and finish.get("type") == "stop" and not gate.done:
+                    yield gate.finish()  # we stopped first: closing the stream aborts it
+                    return
+        if not isinstance(finish, dict):
+            raise Unfinished("the stream ended without meta_info.finish_reason")
+        tail = gate.take(text.flush()) if text is not None else []
+        if finish.get("type") == "stop" and not gate.done:
             stop = _stop_from_finish(finish, gate.tokens, prompt_tokens, params)
-            if stop is not None and (chunk := gate.take([stop])):
-                yield chunk
+            tail += gate.take([stop]) if stop is not None else []
+        yield gate.finish(tail, "length" if finish.get("type") == "length" else None)
 
 
 def _new_ids(ids: list[int], received: list[int], completion_tokens: Any) -> list[int]:

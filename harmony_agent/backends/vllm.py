@@ -10,9 +10,11 @@ import httpx
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
     DEFAULT_TIMEOUT,
+    DONE,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
+    Unfinished,
     error_message,
     infer_stop_token,
     special_token_id,
@@ -112,8 +114,12 @@ class VLLM(HTTPBackend):
         text: TextTokenizer | None = None
         finish_reason: str | None = None
         stop_reason: Any = None
+        done = False
         async with self._post_stream(self.path, body) as response:
             async for event in sse_events(response, self.engine):
+                if event is DONE:
+                    done = True
+                    break
                 if (message := error_message(event)) is not None:
                     raise BackendError(f"vLLM at {self.base_url} failed mid-stream: {message}")
                 choices = event.get("choices") if isinstance(event, dict) else None
@@ -130,13 +136,17 @@ class VLLM(HTTPBackend):
                 if chunk := gate.take(tokens):
                     yield chunk
                 if gate.done and finish_reason is None:
-                    return  # we stopped first: closing the stream aborts the request
-        if text is not None and (chunk := gate.take(text.flush())):
-            yield chunk
+                    yield gate.finish()  # we stopped first: closing the stream aborts it
+                    return
+        if finish_reason is None and not done:
+            raise Unfinished("the stream ended without a finish_reason")
+        if finish_reason not in (None, "stop", "length"):
+            raise Unfinished(f"vLLM ended the request with finish_reason {finish_reason!r}")
+        tail = gate.take(text.flush()) if text is not None else []
         if finish_reason == "stop" and not gate.done:
             stop = _stop_from_reason(stop_reason, gate.tokens, prompt_tokens, params)
-            if stop is not None and (chunk := gate.take([stop])):
-                yield chunk
+            tail += gate.take([stop]) if stop is not None else []
+        yield gate.finish(tail, "length" if finish_reason == "length" else None)
 
 
 def _stop_from_reason(

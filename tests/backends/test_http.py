@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from harmony_agent.backends import VLLM, HTTPBackend
 from harmony_agent.backends._http import (
+    DONE,
     TextTokenizer,
     TokenGate,
     _Retryable,
@@ -44,11 +45,17 @@ async def test_sse_events() -> None:
         b"data: [DONE]\n\n"
         b'data: {"after": "done"}\n\n'
     )
-    assert await _events(body) == [{"a": 1}, {"b": 2}]
+    assert await _events(body) == [{"a": 1}, {"b": 2}, DONE]
 
 
 async def test_sse_last_event_without_blank_line() -> None:
     assert await _events(b'data: {"x": 1}\n\ndata:{"y": 2}') == [{"x": 1}, {"y": 2}]
+    assert await _events(b'data: {"x": 1}\n\ndata: [DONE]') == [{"x": 1}, DONE]
+
+
+async def test_sse_event_cut_off_by_the_end_is_dropped() -> None:
+    """Half an event is what a cut connection leaves: not data, and not a malformed reply."""
+    assert await _events(b'data: {"x": 1}\n\ndata: {"choices": [{"tok') == [{"x": 1}]
 
 
 async def test_sse_error_field() -> None:
@@ -60,6 +67,9 @@ async def test_ndjson_events() -> None:
     assert await _events(b'{"a": 1}\n\n{"b": 2}\n', ndjson=True) == [{"a": 1}, {"b": 2}]
     with pytest.raises(BackendError, match="malformed reply"):
         await _events(b"{oops\n", ndjson=True)
+    # a last line cut off by the end of the body is dropped; a whole one is kept
+    assert await _events(b'{"a": 1}\n{"respo', ndjson=True) == [{"a": 1}]
+    assert await _events(b'{"a": 1}\n{"b": 2}', ndjson=True) == [{"a": 1}, {"b": 2}]
 
 
 async def test_retry_after_and_status_in_the_error(prompt: list[int]) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from harmony_agent.errors import BackendError
+from harmony_agent.agent._backend import Finish
+from harmony_agent.errors import BackendError, StreamInterrupted
 from harmony_agent.format import Encoding
 from harmony_agent.format import _tokens as T
 from harmony_agent.testing import FakeServer
@@ -35,13 +36,16 @@ async def test_round_trip(
 ) -> None:
     server = serve(engine.server, [completion])
     async with engine.make(server.base_url) as backend:
-        chunks = await collect(backend.stream(prompt, params()))
+        raw = [chunk async for chunk in backend.stream(prompt, params())]
+    chunks = [list(chunk) for chunk in raw]
     want = harmony(encoding, completion)
     assert flat(chunks) == want
     assert server.completed == 1
     assert server.disconnects == 0
+    assert isinstance(raw[-1], Finish) and raw[-1].reason == "stop"  # the server said so
+    assert not any(isinstance(chunk, Finish) for chunk in raw[:-1])
     if engine.tokens:  # one token per server event, passed on as it comes
-        assert chunks == [[t] for t in want]
+        assert chunks == [*([t] for t in want), []]
     else:
         assert len(chunks) > 3
 
@@ -173,12 +177,15 @@ async def test_half_streamed_completion_is_not_replayed(
     server = serve(engine.server, [FINAL], drop_after=4)
     received: list[int] = []
     async with engine.make(server.base_url, retry_backoff=0.0) as backend:
-        with pytest.raises(BackendError, match="not retried"):
+        with pytest.raises(StreamInterrupted, match="before the server said it had finished") as info:
             async for chunk in backend.stream(prompt, params()):
                 received += chunk
     assert server.requests_seen == 1
     assert received == harmony(encoding, FINAL)[: len(received)]
     assert received
+    assert info.value.received == len(received)
+    assert info.value.url == server.base_url
+    assert f"after {len(received)} token(s)" in str(info.value)
 
 
 async def test_aclose_aborts_the_request(engine: Engine, serve: Serve, prompt: list[int]) -> None:
