@@ -15,6 +15,7 @@ from harmony_agent.errors import (
     HarmonyAgentError,
     ParseError,
     RenderError,
+    StreamInterrupted,
     ToolError,
     VocabError,
 )
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from harmony_agent import backends, events
     from harmony_agent.agent import Agent, RunResult, run_many
     from harmony_agent.agent._backend import Backend, SamplingParams
+    from harmony_agent.agent._resume import ResumePolicy
     from harmony_agent.events import (
         ContentDelta,
         Event,
@@ -59,6 +61,7 @@ _LAZY = {
     "run_many": "harmony_agent.agent",
     "Backend": "harmony_agent.agent._backend",
     "SamplingParams": "harmony_agent.agent._backend",
+    "ResumePolicy": "harmony_agent.agent._resume",
     "ContentDelta": "harmony_agent.events",
     "Event": "harmony_agent.events",
     "MessageEnd": "harmony_agent.events",
@@ -116,10 +119,12 @@ __all__ = [
     "ReasoningEffort",
     "RenderConfig",
     "RenderError",
+    "ResumePolicy",
     "Role",
     "RunEnd",
     "RunResult",
     "SamplingParams",
+    "StreamInterrupted",
     "StreamParser",
     "SystemContent",
     "Tool",

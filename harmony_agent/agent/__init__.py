@@ -10,18 +10,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from harmony_agent.agent._backend import Backend, SamplingParams, as_backend
+from harmony_agent.agent._backend import Backend, Finish, FinishReason, SamplingParams, as_backend
 
 if TYPE_CHECKING:
     from harmony_agent.agent._agent import Agent, AgentInput
     from harmony_agent.agent._many import arun_many, run_many
     from harmony_agent.agent._result import RunResult, StopReason, Usage
+    from harmony_agent.agent._resume import ResumePolicy, Resuming
 
 _LAZY = {
     "Agent": "harmony_agent.agent._agent",
     "AgentInput": "harmony_agent.agent._agent",
     "arun_many": "harmony_agent.agent._many",
     "run_many": "harmony_agent.agent._many",
+    "ResumePolicy": "harmony_agent.agent._resume",
+    "Resuming": "harmony_agent.agent._resume",
     "RunResult": "harmony_agent.agent._result",
     "StopReason": "harmony_agent.agent._result",
     "Usage": "harmony_agent.agent._result",
@@ -44,6 +47,10 @@ __all__ = [
     "Agent",
     "AgentInput",
     "Backend",
+    "Finish",
+    "FinishReason",
+    "ResumePolicy",
+    "Resuming",
     "RunResult",
     "SamplingParams",
     "StopReason",

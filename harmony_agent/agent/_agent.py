@@ -25,9 +25,10 @@ from collections.abc import (
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar, Union
 
-from harmony_agent.agent._backend import Backend, SamplingParams, as_backend
+from harmony_agent.agent._backend import Backend, Finish, FinishReason, SamplingParams, as_backend
 from harmony_agent.agent._result import RunResult, StopReason, Usage
-from harmony_agent.errors import ConversationError, ToolError
+from harmony_agent.agent._resume import ResumePolicy, resumed_stream
+from harmony_agent.errors import BackendError, ConversationError, StreamInterrupted, ToolError
 from harmony_agent.events import (
     AgentEvent,
     Event,
@@ -81,10 +82,22 @@ class Agent:
             its completion would overflow it (None: unchecked).
         tool_timeout: seconds before a tool call is abandoned and reported to the model
             as timed out (a tool's own ``timeout`` wins; None: wait forever).
+        resume: what to do when a completion's stream breaks after tokens arrived
+            (connection closed, read timeout, server gone): resume it from those tokens
+            (``True``, the default: up to 3 times with backoff; or a
+            :class:`~harmony_agent.agent.ResumePolicy`), or not (``False``). A stream that
+            stays broken ends the run with ``stop_reason="interrupted"``.
         system: the system message's content (model identity, knowledge cutoff, current
             date); the agent sets its reasoning effort and the built-in tools.
         encoding: the harmony encoding (default: :func:`~harmony_agent.load_encoding`).
         render_config: how conversations are rendered between runs.
+
+    Backend failures: a run whose very first request fails before any token (server
+    unreachable, HTTP 4xx) raises :class:`~harmony_agent.BackendError`; once the run has
+    generated anything, a failure ends it with ``stop_reason="interrupted"``, the error
+    in ``RunResult.error`` and the messages so far kept (the cut one marked by
+    ``RunResult.incomplete``). ``run``, ``arun``, ``stream`` and ``run_many`` all do
+    this alike.
 
     The agent keeps no state between runs; one agent may serve many concurrent runs.
     The prompt list a backend receives belongs to the agent and grows after the call:
@@ -103,6 +116,7 @@ class Agent:
         token_budget: int | None = None,
         context_window: int | None = None,
         tool_timeout: float | None = 300.0,
+        resume: ResumePolicy | bool = True,
         system: SystemContent | None = None,
         encoding: Encoding | None = None,
         render_config: RenderConfig | None = None,
@@ -124,6 +138,9 @@ class Agent:
         self.token_budget = token_budget
         self.context_window = context_window
         self.tool_timeout = tool_timeout
+        if isinstance(resume, bool):
+            resume = ResumePolicy() if resume else ResumePolicy(tries=0)
+        self.resume = resume
         self.encoding = encoding or load_encoding()
         self.render_config = render_config or RenderConfig()
         self._routes = route_table(self.tools)
@@ -196,8 +213,16 @@ class Agent:
             start, Role.ASSISTANT, self.render_config
         )
         new: list[Message] = []
-        prompt_tokens = completion_tokens = turns = 0
+        prompt_tokens = completion_tokens = turns = resumes = 0
         stop: StopReason | None = None
+        error: BackendError | None = None
+        ends: list[MessageEnd] = []  # the messages of the latest completion
+
+        def count_resume(cut: StreamInterrupted, number: int) -> None:
+            nonlocal resumes
+            resumes += 1
+            logger.warning("turn %d: resuming the completion (resume %d): %s", turns, number, cut)
+
         async with self._sessions() as tools:
             while stop is None:
                 if turns == self.max_turns:
@@ -209,26 +234,40 @@ class Agent:
                     break
                 turns += 1
 
-                # 1. One completion, parsed as it streams.
+                # 1. One completion, parsed as it streams (and resumed if it breaks).
                 parser.reset()
                 generated: list[int] = []
                 ends: list[MessageEnd] = []
                 open_start: MessageStart | None = None
-                async with _closing(self.backend.stream(prompt, params)) as chunks:
-                    async for chunk in chunks:
-                        generated += chunk
-                        for event in parser.feed(chunk):
-                            if isinstance(event, MessageStart):
-                                open_start = event
-                            elif isinstance(event, MessageEnd):
-                                ends.append(event)
-                                open_start = None
-                            yield event
+                finish: FinishReason | None = None
+                stream = resumed_stream(self.backend, prompt, params, self.resume, count_resume)
+                try:
+                    async with _closing(stream) as chunks:
+                        async for chunk in chunks:
+                            if isinstance(chunk, Finish):
+                                finish = chunk.reason
+                            generated += chunk
+                            for event in parser.feed(chunk):
+                                if isinstance(event, MessageStart):
+                                    open_start = event
+                                elif isinstance(event, MessageEnd):
+                                    ends.append(event)
+                                    open_start = None
+                                yield event
+                except BackendError as exc:
+                    if not generated and completion_tokens == 0:
+                        raise  # the run has produced nothing: the caller's error to see
+                    error = exc
                 prompt_tokens += len(prompt)
                 completion_tokens += len(generated)
-                truncated = len(generated) >= params.max_tokens
+                truncated = finish == "length" or len(generated) >= params.max_tokens
                 closing: list[Event] = []
-                if open_start is not None and not truncated and generated[-1] not in self._stops:
+                if (
+                    error is None
+                    and open_start is not None
+                    and not truncated
+                    and generated[-1] not in self._stops
+                ):
                     # The engine stripped the stop token: restore the one the model wrote.
                     stop_token = T.CALL if open_start.recipient else T.RETURN
                     generated.append(stop_token)
@@ -242,7 +281,9 @@ class Agent:
 
                 # 2. What the completion means: an answer, a call, more thinking, or a cut.
                 last = ends[-1] if ends else None
-                if last is None or last.stop == "incomplete":
+                if error is not None:
+                    stop = "interrupted"
+                elif last is None or last.stop == "incomplete":
                     stop = limited_by if truncated else "no_final"
                 elif (
                     last.stop == "return"
@@ -253,17 +294,20 @@ class Agent:
                 elif last.message.recipient is not None:
                     # 3. The model called a tool: answer it and let the model go on.
                     yield ToolCallStart(last.message, turns)
-                    replies, error = await self._call(tools, last.message)
-                    yield ToolResultEvent(last.message, replies, error, turns)
+                    replies, failed = await self._call(tools, last.message)
+                    yield ToolResultEvent(last.message, replies, failed, turns)
                     new += replies
                     for reply in replies:
                         prompt += encoding.render(reply)
                     prompt += self._start_assistant
                 else:
                     prompt += self._start_assistant  # a message ended with <|end|>: go on
+        incomplete = bool(ends) and ends[-1].stop == "incomplete"
 
-        usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
-        result = self._result(start, new, stop, usage, turns)
+        usage = Usage(
+            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, resumes=resumes
+        )
+        result = self._result(start, new, stop, usage, turns, incomplete, error)
         yield RunEnd(result)
 
     # -- pieces of the loop -------------------------------------------------------------
@@ -329,16 +373,20 @@ class Agent:
         stop: StopReason | None,
         usage: Usage,
         turns: int,
+        incomplete: bool,
+        error: BackendError | None,
     ) -> RunResult:
         shown = messages_to_render((*start.messages, *new), self.render_config)
         try:
             conversation = Conversation(shown)
         except ConversationError:  # the model broke a rule; keep what it wrote
             conversation = Conversation.unchecked(shown)
-        final = next(
-            (m.text for m in reversed(new) if m.role is Role.ASSISTANT and m.channel == "final"),
-            None,
-        )
+        final = None
+        if error is None:  # a cut answer is never the answer
+            final = next(
+                (m.text for m in reversed(new) if m.role is Role.ASSISTANT and m.channel == "final"),
+                None,
+            )
         return RunResult(
             final_text=final,
             messages=tuple(new),
@@ -346,6 +394,8 @@ class Agent:
             stop_reason=stop or "no_final",
             usage=usage,
             turns=turns,
+            incomplete=incomplete,
+            error=None if error is None else str(error),
         )
 
     def _prelude(self, system: SystemContent) -> tuple[Message, Message | None]:

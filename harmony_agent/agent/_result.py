@@ -23,6 +23,8 @@ __all__ = ["RunResult", "StopReason", "Usage"]
 #: ``max_tokens``: a completion hit ``sampling.max_tokens`` mid-message.
 #: ``token_budget``: the run's ``token_budget`` of generated tokens ran out.
 #: ``context_window``: the prompt filled the ``context_window``.
+#: ``interrupted``: the backend failed mid-run (a stream that broke and could not be
+#: resumed, a server that went away); ``error`` says what, the messages so far are kept.
 #: ``error``: the run raised (only in :func:`run_many` results; ``error`` says what).
 StopReason = Literal[
     "final",
@@ -31,6 +33,7 @@ StopReason = Literal[
     "max_tokens",
     "token_budget",
     "context_window",
+    "interrupted",
     "error",
 ]
 
@@ -41,13 +44,15 @@ class Usage(BaseModel):
     """Tokens a run sent and received, summed over its completions.
 
     ``prompt_tokens`` counts each completion's whole prompt (what an API bills; a server
-    with prefix caching recomputes only the appended part).
+    with prefix caching recomputes only the appended part), once per completion even
+    when its stream was resumed; ``resumes`` counts those resumes.
     """
 
     model_config = _FROZEN
 
     prompt_tokens: int = Field(default=0, ge=0)
     completion_tokens: int = Field(default=0, ge=0)
+    resumes: int = Field(default=0, ge=0)
 
     @property
     def total_tokens(self) -> int:
@@ -58,6 +63,7 @@ class Usage(BaseModel):
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
+            resumes=self.resumes + other.resumes,
         )
 
 
@@ -74,7 +80,10 @@ class RunResult(BaseModel):
         stop_reason: why the run ended (see :data:`StopReason`).
         usage: prompt and completion tokens over all completions.
         turns: how many completions the model was asked for.
-        error: for ``stop_reason == "error"``, the exception as text.
+        incomplete: the last message of ``messages`` was cut off mid-message (by
+            ``max_tokens``, a budget, or a stream that broke); its stream ended with
+            ``MessageEnd.stop == "incomplete"``.
+        error: for ``stop_reason`` ``"interrupted"`` or ``"error"``, what went wrong.
     """
 
     model_config = _FROZEN
@@ -87,6 +96,7 @@ class RunResult(BaseModel):
     stop_reason: StopReason
     usage: Usage = Usage()
     turns: int = 0
+    incomplete: bool = False
     error: str | None = None
 
     @field_validator("conversation", mode="before")

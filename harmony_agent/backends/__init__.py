@@ -2,10 +2,14 @@
 
 HTTP servers: :class:`VLLM`, :class:`SGLang`, :class:`LlamaCpp`, :class:`Ollama`.
 In-process: :class:`VLLMEngine`, :class:`Transformers` (their heavy imports happen on
-construction). For tests: :class:`Scripted` replays completions, and
+construction). :class:`Resuming` resumes broken streams (the agent does it for you), and every HTTP
+stream the server finished ends with a :class:`Finish` chunk. For tests:
+:class:`Scripted` replays completions, and
 ``harmony_agent.testing`` has fake servers that speak each engine's wire format.
 """
 
+from harmony_agent.agent._backend import Finish
+from harmony_agent.agent._resume import ResumePolicy, Resuming
 from harmony_agent.backends._http import HTTPBackend
 from harmony_agent.backends.llamacpp import LlamaCpp
 from harmony_agent.backends.ollama import Ollama
@@ -17,9 +21,12 @@ from harmony_agent.backends.vllm_engine import VLLMEngine
 
 __all__ = [
     "VLLM",
+    "Finish",
     "HTTPBackend",
     "LlamaCpp",
     "Ollama",
+    "ResumePolicy",
+    "Resuming",
     "SGLang",
     "Scripted",
     "Transformers",

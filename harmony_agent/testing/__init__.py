@@ -7,6 +7,7 @@ scripted model. For tests that need no HTTP at all, use
 """
 
 from harmony_agent.testing.fake_servers import (
+    Cut,
     FakeLlamaCppServer,
     FakeOllamaServer,
     FakeServer,
@@ -17,6 +18,7 @@ from harmony_agent.testing.fake_servers import (
 )
 
 __all__ = [
+    "Cut",
     "FakeLlamaCppServer",
     "FakeOllamaServer",
     "FakeSGLangServer",

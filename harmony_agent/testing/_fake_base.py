@@ -1,24 +1,25 @@
 """The base of the fake engine servers (see :mod:`harmony_agent.testing.fake_servers`).
 
-``FakeServer`` runs a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 in a daemon thread,
-validates requests with ``check``, runs the scripted model and streams chunked replies;
-each engine subclass defines its request parsing and its wire format.
+``FakeServer`` runs a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 in a daemon thread
+(the HTTP side is in ``_fake_http``), validates requests with ``check``, runs the
+scripted model and streams chunked replies, broken where a :class:`Cut` says; each
+engine subclass defines its request parsing and its wire format.
+
+The scripted model continues a cut completion like a real engine would: a prompt that
+is an earlier prompt plus the first tokens of the completion it got is answered with
+the rest of that completion (so a client that resumes gets the uncut answer).
 """
 
 from __future__ import annotations
 
 import codecs
 import json
-import select
-import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Union
 
 from harmony_agent.format import _tokens as T
 
@@ -26,12 +27,14 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from harmony_agent.format import Encoding
+    from harmony_agent.testing._fake_http import FakeHTTPServer
 
 __all__ = [
     "EOS_TOKENS",
     "KINDS",
     "UNRENDERED",
     "Completion",
+    "Cut",
     "FakeServer",
     "Generation",
     "Model",
@@ -67,6 +70,36 @@ class Generation:
     finish: str  #: "stop" or "length"
     stop_token: int | None = None
     prompt: list[int] = field(default_factory=list)
+    resumed: bool = False  #: the request continued a completion cut earlier
+
+
+#: How a :class:`Cut` breaks a stream: ``reset`` drops the connection mid-body, ``end``
+#: ends the HTTP body properly but without the engine's end marker, ``partial`` sends
+#: half of the next event first, ``eof`` sends a body that ends when the connection
+#: closes and then closes it, ``stall`` goes silent (then resets), ``die`` shuts the
+#: whole server down (later connections are refused).
+CutHow = Literal["reset", "end", "partial", "eof", "stall", "die"]
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Where and how a fake server breaks a stream.
+
+    Attributes:
+        after: tokens sent before the cut; the completion's length cuts the end marker
+            (``[DONE]``, llama.cpp's ``stop: true`` chunk, Ollama's ``done: true`` line).
+        how: the kind of break (see :data:`CutHow`).
+        stall: seconds a ``stall`` stays silent.
+    """
+
+    after: int
+    how: CutHow = "reset"
+    stall: float = 30.0
+
+
+#: Which streams to cut: one :class:`Cut` for all, or a function of the stream's number
+#: (1, 2, ... in the order streams start) and whether it resumes a cut completion.
+CutPlan = Union[Cut, Callable[[int, bool], "Cut | None"]]  # noqa: UP007
 
 
 class FakeServer:
@@ -90,6 +123,7 @@ class FakeServer:
         fail_status: int = 503,
         drop_first: int = 0,
         drop_after: int | None = None,
+        cut: CutPlan | None = None,
         text_only: bool = False,
         strip_stop: bool = False,
         barrier: int | None = None,
@@ -105,7 +139,10 @@ class FakeServer:
         self.fail_first = fail_first
         self.fail_status = fail_status
         self.drop_first = drop_first
+        if cut is None and drop_after is not None:
+            cut = Cut(drop_after)
         self.drop_after = drop_after
+        self.cut = cut
         self.text_only = text_only
         self.strip_stop = strip_stop
         self.barrier = barrier
@@ -118,10 +155,15 @@ class FakeServer:
         self.max_active = 0
         self.completed = 0  #: streams sent to the end
         self.disconnects = 0  #: streams the client closed before their end
+        self.streams = 0  #: streams started
+        self.cuts = 0  #: streams broken by ``cut``
+        self.resumed = 0  #: requests that continued a cut completion
+        self._served: list[tuple[list[int], list[int]]] = []  # (prompt, whole completion)
         self._cond = threading.Condition()
         self._script_index = 0
         self._barrier_open = barrier is None
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: FakeHTTPServer | None = None
+        self._address: str | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------
@@ -135,17 +177,19 @@ class FakeServer:
 
     @property
     def base_url(self) -> str:
-        if self._httpd is None:
+        if self._address is None:
             raise RuntimeError("the fake server is not running: use it as a context manager")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._address
 
     def start(self) -> Self:
         """Listen on an ephemeral port of 127.0.0.1 and serve in a daemon thread."""
+        from harmony_agent.testing._fake_http import FakeHTTPServer, Handler
+
         self.encoding  # noqa: B018 - load the vocabulary before the first request
-        httpd = _Server(("127.0.0.1", 0), _Handler)
+        httpd = FakeHTTPServer(("127.0.0.1", 0), Handler)
         httpd.fake = self
         self._httpd = httpd
+        self._address = f"http://127.0.0.1:{httpd.server_address[1]}"
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
@@ -154,9 +198,10 @@ class FakeServer:
 
     def close(self) -> None:
         """Stop serving and release the port."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         with self._cond:
@@ -185,9 +230,53 @@ class FakeServer:
                 self._cond.wait(min(left, 0.05))
         return True
 
+    def _die(self) -> None:
+        """Stop accepting connections at once (a killed server); ``close`` still joins."""
+        httpd = self._httpd
+        if httpd is not None:
+
+            def stop() -> None:
+                httpd.shutdown()
+                httpd.server_close()
+
+            threading.Thread(target=stop, daemon=True).start()
+
+    def _cut_for(self, generation: Generation) -> Cut | None:
+        """The cut this stream gets, if any (counts the stream)."""
+        with self._cond:
+            self.streams += 1
+            number = self.streams
+        if self.cut is None or isinstance(self.cut, Cut):
+            return self.cut
+        return self.cut(number, generation.resumed)
+
     # -- the model --------------------------------------------------------------------
     def generate(self, prompt: list[int], max_tokens: int, stops: frozenset[int]) -> Generation:
-        """Run the scripted model, then cut at the first stop token or ``max_tokens``."""
+        """Run the scripted model, then cut at the first stop token or ``max_tokens``.
+
+        A prompt that continues a completion served before gets the rest of it.
+        """
+        tokens = self._continuation(prompt)
+        resumed = tokens is not None
+        if tokens is None:
+            tokens = self._complete(prompt)
+            whole = tokens[: next((i + 1 for i, t in enumerate(tokens) if t in stops), None)]
+            with self._cond:
+                self._served = [*self._served[-63:], (list(prompt), whole)]
+        else:
+            self._counted("resumed", 1)
+        out: list[int] = []
+        for token in tokens:
+            if len(out) >= max_tokens:
+                return Generation(out, "length", prompt=prompt, resumed=resumed)
+            out.append(token)
+            if token in stops:
+                return Generation(out, "stop", token, prompt=prompt, resumed=resumed)
+        if len(out) >= max_tokens:
+            return Generation(out, "length", prompt=prompt, resumed=resumed)
+        return Generation(out, "stop", prompt=prompt, resumed=resumed)
+
+    def _complete(self, prompt: list[int]) -> list[int]:
         completion: Completion
         if callable(self.model):
             completion = self.model(list(prompt))
@@ -199,19 +288,19 @@ class FakeServer:
                 raise RequestError(500, f"the fake model has no completion left ({index + 1})")
             completion = self.model[index]
         if isinstance(completion, str):
-            tokens = self.encoding.encode(completion, allowed_special="all")
-        else:
-            tokens = [int(t) for t in completion]
-        out: list[int] = []
-        for token in tokens:
-            if len(out) >= max_tokens:
-                return Generation(out, "length", prompt=prompt)
-            out.append(token)
-            if token in stops:
-                return Generation(out, "stop", token, prompt=prompt)
-        if len(out) >= max_tokens:
-            return Generation(out, "length", prompt=prompt)
-        return Generation(out, "stop", prompt=prompt)
+            return self.encoding.encode(completion, allowed_special="all")
+        return [int(t) for t in completion]
+
+    def _continuation(self, prompt: list[int]) -> list[int] | None:
+        """The rest of a completion whose first tokens end ``prompt``, if one was served."""
+        with self._cond:
+            served = list(self._served)
+        for base, whole in reversed(served):
+            extra = len(prompt) - len(base)
+            if 0 < extra < len(whole) and prompt[: len(base)] == base:
+                if prompt[len(base) :] == whole[:extra]:
+                    return whole[extra:]
+        return None
 
     # -- engine hooks -------------------------------------------------------------------
     def handle_get(self, path: str) -> tuple[int, Any] | None:
@@ -307,132 +396,3 @@ def check(body: dict[str, Any], name: str, kind: str, *, required: bool = False)
     if not ok:
         raise RequestError(400, f"`{name}` must be of type {kind}, got {value!r:.60}", name)
     return value
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-    fake: FakeServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], OSError):  # a client hanging up is not news
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    # -- plumbing ------------------------------------------------------------------------
-    def _send_json(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _client_gone(self) -> bool:
-        try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
-        except OSError:
-            return True
-
-    def _write_chunk(self, data: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-
-    def do_GET(self) -> None:
-        fake = self.server.fake
-        fake._counted("requests_seen", 1)
-        if not self._authorized():
-            return
-        answer = fake.handle_get(self.path.split("?")[0])
-        if answer is None:
-            self._send_json(404, {"error": f"no route for GET {self.path}"})
-        else:
-            self._send_json(*answer)
-
-    def _authorized(self) -> bool:
-        fake = self.server.fake
-        if fake.api_key is None or self.headers.get("Authorization") == f"Bearer {fake.api_key}":
-            return True
-        self._send_json(401, fake.error_body(RequestError(401, "invalid or missing API key")))
-        return False
-
-    def do_POST(self) -> None:
-        fake = self.server.fake
-        with fake._cond:
-            fake.requests_seen += 1
-            number = fake.requests_seen
-            fake._cond.notify_all()
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path.split("?")[0] != fake.path:
-            self._send_json(404, fake.error_body(RequestError(404, f"no route for {self.path}")))
-            return
-        if not self._authorized():
-            return
-        try:
-            body = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            self._send_json(400, fake.error_body(RequestError(400, f"invalid JSON: {exc}")))
-            return
-        with fake._cond:
-            fake.bodies.append(body)
-            fake.last_request = body
-        if number <= fake.fail_first:
-            error = RequestError(fake.fail_status, "injected failure")
-            self._send_json(fake.fail_status, fake.error_body(error))
-            return
-        if number <= fake.fail_first + fake.drop_first:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        try:
-            if not isinstance(body, dict):
-                raise RequestError(400, "the body must be a JSON object")
-            prompt, options = fake.parse(body)
-            generation = fake.run(prompt, options)
-        except RequestError as error:
-            self._send_json(error.status, fake.error_body(error))
-            return
-        if not options.get("stream"):
-            self._send_json(200, fake.full_reply(generation, options))
-            return
-        self._stream(fake, generation, options)
-
-    def _stream(self, fake: FakeServer, generation: Generation, options: Any) -> None:
-        fake._counted("active", 1)
-        try:
-            if not fake._wait_barrier():
-                self._send_json(500, fake.error_body(RequestError(500, "barrier timed out")))
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", fake.content_type)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.send_header("Cache-Control", "no-cache")
-            self.end_headers()
-            sent = 0
-            for event, n_tokens in fake.events(generation, options):
-                if fake.drop_after is not None and sent + n_tokens > fake.drop_after and n_tokens:
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    return
-                if self._client_gone():
-                    fake._counted("disconnects", 1)
-                    self.close_connection = True
-                    return
-                self._write_chunk(fake.encode_event(event))
-                sent += n_tokens
-                if n_tokens and fake.token_delay:
-                    time.sleep(fake.token_delay)
-            self.wfile.write(b"0\r\n\r\n")
-            fake._counted("completed", 1)
-        except (BrokenPipeError, ConnectionResetError):
-            fake._counted("disconnects", 1)
-            self.close_connection = True
-        finally:
-            fake._counted("active", -1)

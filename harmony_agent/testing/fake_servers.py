@@ -10,12 +10,17 @@ rules and limits, and streams the result in the engine's SSE or NDJSON format::
         backend = VLLM(server.base_url, model=server.model_name)
 
 Knobs for tests: ``fail_first`` (answer the first N requests with ``fail_status``),
-``drop_first`` (then drop the next N connections without an answer), ``drop_after``
-(cut the stream after N tokens), ``token_delay``, ``text_only`` (no token ids in the
-replies), ``strip_stop`` (leave the stop token out of token ids), ``barrier`` (hold
-each stream until that many are open at once), ``api_key``. Counters:
-``requests_seen``, ``bodies``/``last_request``, ``active``/``max_active``,
-``completed``, ``disconnects``.
+``drop_first`` (then drop the next N connections without an answer), ``cut`` (break
+streams: a :class:`Cut` for every stream, or a function choosing per stream; it says
+after how many tokens and how: reset, clean end without the end marker, half an event,
+EOF-delimited body, stall, or the whole server dying), ``drop_after`` (shorthand for
+``cut=Cut(N)``), ``token_delay``, ``text_only`` (no token ids in the replies),
+``strip_stop`` (leave the stop token out of token ids), ``barrier`` (hold each stream
+until that many are open at once), ``api_key``. A request that continues a cut
+completion (its prompt is an earlier prompt plus that completion's first tokens) gets
+the rest of it, as from a real engine. Counters: ``requests_seen``,
+``bodies``/``last_request``, ``active``/``max_active``, ``completed``, ``disconnects``,
+``streams``, ``cuts``, ``resumed``.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     pass
 
 __all__ = [
+    "Cut",
     "FakeLlamaCppServer",
     "FakeOllamaServer",
     "FakeSGLangServer",
@@ -44,6 +50,7 @@ from harmony_agent.testing._fake_base import (
     EOS_TOKENS,
     KINDS,
     UNRENDERED,
+    Cut,
     FakeServer,
     Generation,
     Model,

@@ -11,9 +11,12 @@ import harmony_agent.testing as testing
 
 def test_backends_exports() -> None:
     assert set(backends.__all__) == {
+        "Finish",
         "HTTPBackend",
         "LlamaCpp",
         "Ollama",
+        "ResumePolicy",
+        "Resuming",
         "SGLang",
         "Scripted",
         "Transformers",
@@ -25,6 +28,7 @@ def test_backends_exports() -> None:
 
 def test_testing_exports() -> None:
     assert set(testing.__all__) == {
+        "Cut",
         "FakeLlamaCppServer",
         "FakeOllamaServer",
         "FakeSGLangServer",
