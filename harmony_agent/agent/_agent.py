@@ -237,7 +237,7 @@ class Agent:
                 # 1. One completion, parsed as it streams (and resumed if it breaks).
                 parser.reset()
                 generated: list[int] = []
-                ends: list[MessageEnd] = []
+                ends = []
                 open_start: MessageStart | None = None
                 finish: FinishReason | None = None
                 stream = resumed_stream(self.backend, prompt, params, self.resume, count_resume)
@@ -384,7 +384,11 @@ class Agent:
         final = None
         if error is None:  # a cut answer is never the answer
             final = next(
-                (m.text for m in reversed(new) if m.role is Role.ASSISTANT and m.channel == "final"),
+                (
+                    m.text
+                    for m in reversed(new)
+                    if m.role is Role.ASSISTANT and m.channel == "final"
+                ),
                 None,
             )
         return RunResult(

@@ -106,9 +106,7 @@ async def resumed_stream(
         await asyncio.sleep(policy.delay(resumes))
 
 
-def _gave_up(
-    last: BackendError, cut: StreamInterrupted | None, resumes: int
-) -> StreamInterrupted:
+def _gave_up(last: BackendError, cut: StreamInterrupted | None, resumes: int) -> StreamInterrupted:
     """The error of a stream that stays broken: the first cut, and what the resumes met."""
     first = cut or last
     received = first.received if isinstance(first, StreamInterrupted) else 0

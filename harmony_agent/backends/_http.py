@@ -266,11 +266,13 @@ class HTTPBackend(AsyncClosing):
 
     def _attempt(
         self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
-    ) -> AsyncGenerator[list[int], None]:
+    ) -> AsyncGenerator[Sequence[int], None]:
         """One streaming request; the engine's adapter reads its wire format."""
         raise NotImplementedError
 
-    def stream(self, prompt_tokens: list[int], params: SamplingParams) -> AsyncIterator[list[int]]:
+    def stream(
+        self, prompt_tokens: list[int], params: SamplingParams
+    ) -> AsyncIterator[Sequence[int]]:
         """Stream the completion of ``prompt_tokens`` as chunks of token ids."""
         body = self.request_body(prompt_tokens, params)
         return self._stream_with_retries(
@@ -278,8 +280,8 @@ class HTTPBackend(AsyncClosing):
         )
 
     async def _stream_with_retries(
-        self, attempt_fn: Callable[[], AsyncGenerator[list[int], None]], what: str
-    ) -> AsyncIterator[list[int]]:
+        self, attempt_fn: Callable[[], AsyncGenerator[Sequence[int], None]], what: str
+    ) -> AsyncIterator[Sequence[int]]:
         """Run ``attempt_fn()`` and retry it while it has yielded no token yet.
 
         Once tokens reached the caller, a broken stream is not replayed here: it raises

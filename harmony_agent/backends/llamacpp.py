@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from harmony_agent.agent._backend import SamplingParams
@@ -60,7 +60,7 @@ class LlamaCpp(HTTPBackend):
 
     async def _attempt(
         self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
-    ) -> AsyncGenerator[list[int], None]:
+    ) -> AsyncGenerator[Sequence[int], None]:
         from harmony_agent.format import load_encoding
 
         gate = TokenGate(params)
@@ -87,7 +87,9 @@ class LlamaCpp(HTTPBackend):
                     tokens = text.feed(event.get("content") or "")
                 if chunk := gate.take(tokens):
                     yield chunk
-                if gate.done and final is None:
+                if final is not None:
+                    break
+                if gate.done:
                     yield gate.finish()  # we stopped first: closing the stream aborts it
                     return
         if final is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -99,7 +99,7 @@ class Ollama(HTTPBackend):
 
     async def _attempt(
         self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
-    ) -> AsyncGenerator[list[int], None]:
+    ) -> AsyncGenerator[Sequence[int], None]:
         from harmony_agent.format import load_encoding
 
         encoding = load_encoding()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from harmony_agent.agent._backend import SamplingParams
@@ -57,7 +57,7 @@ class SGLang(HTTPBackend):
 
     async def _attempt(
         self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
-    ) -> AsyncGenerator[list[int], None]:
+    ) -> AsyncGenerator[Sequence[int], None]:
         from harmony_agent.format import load_encoding
 
         gate = TokenGate(params)
@@ -94,7 +94,9 @@ class SGLang(HTTPBackend):
                     new = text.feed(chunk_text)
                 if chunk := gate.take(new):
                     yield chunk
-                if gate.done and finish is None:
+                if finish is not None:
+                    break  # the server's word; the [DONE] that may follow adds nothing
+                if gate.done:
                     yield gate.finish()  # we stopped first: closing the stream aborts it
                     return
         if not isinstance(finish, dict):

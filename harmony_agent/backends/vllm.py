@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -106,7 +106,7 @@ class VLLM(HTTPBackend):
 
     async def _attempt(
         self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
-    ) -> AsyncGenerator[list[int], None]:
+    ) -> AsyncGenerator[Sequence[int], None]:
         from harmony_agent.format import load_encoding
 
         body = {"model": await self.resolve_model(), **body}
@@ -135,7 +135,9 @@ class VLLM(HTTPBackend):
                     tokens = text.feed(choice.get("text") or "")
                 if chunk := gate.take(tokens):
                     yield chunk
-                if gate.done and finish_reason is None:
+                if finish_reason is not None:
+                    break  # the server's word; what may follow ([DONE], usage) adds nothing
+                if gate.done:
                     yield gate.finish()  # we stopped first: closing the stream aborts it
                     return
         if finish_reason is None and not done:

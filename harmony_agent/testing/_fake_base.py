@@ -124,6 +124,7 @@ class FakeServer:
         drop_first: int = 0,
         drop_after: int | None = None,
         cut: CutPlan | None = None,
+        length_limit: int | None = None,
         text_only: bool = False,
         strip_stop: bool = False,
         barrier: int | None = None,
@@ -143,6 +144,7 @@ class FakeServer:
             cut = Cut(drop_after)
         self.drop_after = drop_after
         self.cut = cut
+        self.length_limit = length_limit
         self.text_only = text_only
         self.strip_stop = strip_stop
         self.barrier = barrier
@@ -256,6 +258,8 @@ class FakeServer:
 
         A prompt that continues a completion served before gets the rest of it.
         """
+        if self.length_limit is not None:
+            max_tokens = min(max_tokens, self.length_limit)
         tokens = self._continuation(prompt)
         resumed = tokens is not None
         if tokens is None:
@@ -297,9 +301,12 @@ class FakeServer:
             served = list(self._served)
         for base, whole in reversed(served):
             extra = len(prompt) - len(base)
-            if 0 < extra < len(whole) and prompt[: len(base)] == base:
-                if prompt[len(base) :] == whole[:extra]:
-                    return whole[extra:]
+            if (
+                0 < extra < len(whole)
+                and prompt[: len(base)] == base
+                and prompt[len(base) :] == whole[:extra]
+            ):
+                return whole[extra:]
         return None
 
     # -- engine hooks -------------------------------------------------------------------

@@ -170,9 +170,7 @@ class Handler(BaseHTTPRequestHandler):
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
-    def _break(
-        self, cut: Cut, fake: FakeServer, write: Any, data: bytes, chunked: bool
-    ) -> None:
+    def _break(self, cut: Cut, fake: FakeServer, write: Any, data: bytes, chunked: bool) -> None:
         """Break the stream before ``data`` (the next event) the way ``cut`` says."""
         fake._counted("cuts", 1)
         self.wfile.flush()

@@ -14,13 +14,15 @@ Knobs for tests: ``fail_first`` (answer the first N requests with ``fail_status`
 streams: a :class:`Cut` for every stream, or a function choosing per stream; it says
 after how many tokens and how: reset, clean end without the end marker, half an event,
 EOF-delimited body, stall, or the whole server dying), ``drop_after`` (shorthand for
-``cut=Cut(N)``), ``token_delay``, ``text_only`` (no token ids in the replies),
-``strip_stop`` (leave the stop token out of token ids), ``barrier`` (hold each stream
-until that many are open at once), ``api_key``. A request that continues a cut
-completion (its prompt is an earlier prompt plus that completion's first tokens) gets
-the rest of it, as from a real engine. Counters: ``requests_seen``,
-``bodies``/``last_request``, ``active``/``max_active``, ``completed``, ``disconnects``,
-``streams``, ``cuts``, ``resumed``.
+``cut=Cut(N)``), ``length_limit`` (end every completion for length after N tokens,
+whatever the request asked: the server's own limit), ``token_delay``, ``text_only``
+(no token ids in the replies), ``strip_stop`` (leave the stop token out of token
+ids), ``barrier`` (hold each stream until that many are open at once), ``api_key``.
+
+A request that continues a cut completion (its prompt is an earlier prompt plus that
+completion's first tokens) gets the rest of it, as from a real engine. Counters:
+``requests_seen``, ``bodies``/``last_request``, ``active``/``max_active``,
+``completed``, ``disconnects``, ``streams``, ``cuts``, ``resumed``.
 """
 
 from __future__ import annotations

@@ -177,7 +177,9 @@ async def test_half_streamed_completion_is_not_replayed(
     server = serve(engine.server, [FINAL], drop_after=4)
     received: list[int] = []
     async with engine.make(server.base_url, retry_backoff=0.0) as backend:
-        with pytest.raises(StreamInterrupted, match="before the server said it had finished") as info:
+        with pytest.raises(
+            StreamInterrupted, match="before the server said it had finished"
+        ) as info:
             async for chunk in backend.stream(prompt, params()):
                 received += chunk
     assert server.requests_seen == 1
