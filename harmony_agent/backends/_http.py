@@ -296,17 +296,13 @@ class HTTPBackend(AsyncClosing):
                     delivered += len(chunk)
                     yield chunk
                 return
-            except (_Retryable, Unfinished, *_RETRY_ERRORS) as exc:
+            except (_Retryable, Unfinished, _Malformed, *_RETRY_ERRORS) as exc:
                 if delivered:
                     raise self._interrupted(exc, delivered) from exc
                 if attempt >= self.max_retries:
                     raise self._give_up(exc, what, attempt + 1) from exc
                 delay = self._delay(attempt, exc)
                 attempt += 1
-            except _Malformed as exc:
-                if delivered:
-                    raise self._interrupted(exc, delivered) from exc
-                raise
             except httpx.HTTPError as exc:  # timeouts and the rest: not worth another try
                 if delivered:
                     raise self._interrupted(exc, delivered) from exc

@@ -76,9 +76,10 @@ class Generation:
 #: How a :class:`Cut` breaks a stream: ``reset`` drops the connection mid-body, ``end``
 #: ends the HTTP body properly but without the engine's end marker, ``partial`` sends
 #: half of the next event first, ``eof`` sends a body that ends when the connection
-#: closes and then closes it, ``stall`` goes silent (then resets), ``die`` shuts the
-#: whole server down (later connections are refused).
-CutHow = Literal["reset", "end", "partial", "eof", "stall", "die"]
+#: closes and then closes it, ``garbage`` sends a line that is not the protocol's JSON
+#: and ends the body, ``stall`` goes silent (then resets), ``die`` shuts the whole
+#: server down (later connections are refused).
+CutHow = Literal["reset", "end", "partial", "eof", "garbage", "stall", "die"]
 
 
 @dataclass(frozen=True)

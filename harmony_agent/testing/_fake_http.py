@@ -176,9 +176,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         if cut.how == "reset":
             self._reset()
-        elif cut.how in ("end", "partial"):  # the body ends well, the stream does not
+        elif cut.how in ("end", "partial", "garbage"):  # the body ends well, the stream not
             if cut.how == "partial":
                 write(data[: max(1, len(data) // 2)])
+            elif cut.how == "garbage":  # what a confused proxy sends: not the engine's JSON
+                sse = fake.content_type == "text/event-stream"
+                write(b"data: <html>502</html>\n\n" if sse else b"<html>502</html>\n")
             if chunked:
                 self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()

@@ -82,7 +82,7 @@ def cut_fresh(after: int, how: str = "reset") -> Callable[[int, bool], Cut | Non
 
 
 @pytest.mark.parametrize("engine", ENGINES, ids=str)
-@pytest.mark.parametrize("how", ["reset", "end", "partial", "eof"])
+@pytest.mark.parametrize("how", ["reset", "end", "partial", "eof", "garbage"])
 async def test_every_stream_cut_once_is_resumed_exactly(
     engine: Engine, serve: Callable[..., FakeServer], how: str
 ) -> None:
@@ -196,7 +196,7 @@ CUT_POINT = st.integers(min_value=0, max_value=60)
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    after=CUT_POINT, how=st.sampled_from(["reset", "end", "partial", "eof"]), resume=st.booleans()
+    after=CUT_POINT, how=st.sampled_from(["reset", "end", "partial", "eof", "garbage"]), resume=st.booleans()
 )
 def test_cut_anywhere_never_passes_for_an_answer(
     engine: Engine, after: int, how: str, resume: bool

@@ -14,7 +14,7 @@ from harmony_agent.testing import Cut, FakeServer
 from tests.backends.conftest import FINAL, TOOL_CALL, Engine, harmony, params
 
 Serve = Callable[..., FakeServer]
-BREAKS = ["reset", "end", "partial", "eof"]
+BREAKS = ["reset", "end", "partial", "eof", "garbage"]
 
 
 async def read(backend: object, prompt: list[int], max_tokens: int = 512) -> list[object]:
