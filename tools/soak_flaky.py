@@ -123,7 +123,7 @@ def main() -> None:
         total += outcomes
         print(f"{name:9s} " + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())))
     elapsed = time.perf_counter() - started
-    print(f"all       " + ", ".join(f"{k}: {v}" for k, v in sorted(total.items())))
+    print("all       " + ", ".join(f"{k}: {v}" for k, v in sorted(total.items())))
     print(f"{args.episodes * len(ENGINES)} episodes in {elapsed:.1f} s")
 
 
