@@ -213,7 +213,7 @@ class Agent:
             start, Role.ASSISTANT, self.render_config
         )
         new: list[Message] = []
-        prompt_tokens = completion_tokens = turns = resumes = 0
+        prompt_tokens = completion_tokens = turns = resumes = tool_errors = 0
         stop: StopReason | None = None
         error: BackendError | None = None
         ends: list[MessageEnd] = []  # the messages of the latest completion
@@ -295,6 +295,7 @@ class Agent:
                     # 3. The model called a tool: answer it and let the model go on.
                     yield ToolCallStart(last.message, turns)
                     replies, failed = await self._call(tools, last.message)
+                    tool_errors += failed
                     yield ToolResultEvent(last.message, replies, failed, turns)
                     new += replies
                     for reply in replies:
@@ -308,6 +309,8 @@ class Agent:
             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, resumes=resumes
         )
         result = self._result(start, new, stop, usage, turns, incomplete, error)
+        if tool_errors:
+            result = result.model_copy(update={"tool_errors": tool_errors})
         yield RunEnd(result)
 
     # -- pieces of the loop -------------------------------------------------------------
@@ -334,6 +337,7 @@ class Agent:
         call = ToolCall.from_message(message)
         index = resolve(self._routes, call.recipient)
         if index is None:
+            logger.info("the model called an unknown tool %r", call.recipient)
             known = ", ".join(self._routes) or "none"
             return (call.error(f"no tool is called {call.recipient!r}. Tools: {known}."),), True
         tool = tools[index]
@@ -341,8 +345,10 @@ class Agent:
         try:
             replies = await _within(timeout, tool.call(call))
         except ToolError as exc:
+            logger.info("tool %s answered an error: %s", call.recipient, exc)
             return (call.error(str(exc)),), True
         except _Expired:
+            logger.warning("tool %s did not answer within %g s", call.recipient, timeout)
             return (
                 call.error(
                     f"{call.recipient} did not answer within {timeout:g} seconds and was "
@@ -350,7 +356,7 @@ class Agent:
                 ),
             ), True
         except Exception as exc:
-            logger.info("tool %s raised", call.recipient, exc_info=True)
+            logger.warning("tool %s raised; the model is told", call.recipient, exc_info=True)
             detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             return (call.error(f"{call.recipient} failed with {detail}"),), True
         if isinstance(replies, str):

@@ -80,6 +80,8 @@ class RunResult(BaseModel):
         stop_reason: why the run ended (see :data:`StopReason`).
         usage: prompt and completion tokens over all completions.
         turns: how many completions the model was asked for.
+        tool_errors: tool calls answered with an error (bad arguments, an unknown tool,
+            a timeout, an exception: each also logged on ``harmony_agent.agent``).
         incomplete: the last message of ``messages`` was cut off mid-message (by
             ``max_tokens``, a budget, or a stream that broke); its stream ended with
             ``MessageEnd.stop == "incomplete"``.
@@ -96,6 +98,7 @@ class RunResult(BaseModel):
     stop_reason: StopReason
     usage: Usage = Usage()
     turns: int = 0
+    tool_errors: int = 0
     incomplete: bool = False
     error: str | None = None
 

@@ -16,6 +16,7 @@ import asyncio
 import json
 import random
 import re
+import time
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TIMEOUT",
     "DONE",
+    "TRAILING_ERRORS",
     "HTTPBackend",
     "TextTokenizer",
     "TokenGate",
@@ -65,8 +67,12 @@ _RETRY_ERRORS = (
     httpx.WriteError,
     httpx.RemoteProtocolError,
 )
+_CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 _BACKOFF_MAX = 8.0
 _EXCERPT = 1000
+#: After a request found the server unreachable, later requests within this many
+#: seconds try once instead of retrying (many runs against a dead server fail fast).
+UNREACHABLE_GRACE = 10.0
 
 
 class Unfinished(Exception):
@@ -86,6 +92,10 @@ class _Done:
 
 #: What :func:`sse_events` yields for ``data: [DONE]``, just before it stops.
 DONE = _Done()
+
+#: Failures of the rest of a body: after the engine's end marker they change nothing
+#: (the adapters read on, to leave the connection reusable, and ignore these).
+TRAILING_ERRORS = (httpx.HTTPError, _Malformed)
 
 
 class _Retryable(Exception):
@@ -150,6 +160,7 @@ class HTTPBackend(AsyncClosing):
         self._user_client = client
         self._client: httpx.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._unreachable_until = 0.0  # monotonic time; see UNREACHABLE_GRACE
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
@@ -236,26 +247,36 @@ class HTTPBackend(AsyncClosing):
             delay = max(delay, min(exc.retry_after, _BACKOFF_MAX * 4))
         return delay
 
+    def _retries(self) -> int:
+        """Retries for the next request: none while the server is known to be unreachable."""
+        return 0 if time.monotonic() < self._unreachable_until else self.max_retries
+
     def _give_up(self, exc: BaseException, what: str, attempts: int) -> BackendError:
         status = exc.status if isinstance(exc, _Retryable) else None
-        return BackendError(
-            f"{self.engine} at {self.base_url}: {what} failed after {attempts} attempt(s): "
-            f"{_describe(exc)}",
-            status=status,
-        )
+        message = f"{self.engine} at {self.base_url}: {what} failed after {attempts} attempt(s)"
+        if isinstance(exc, _CONNECT_ERRORS):
+            self._unreachable_until = time.monotonic() + UNREACHABLE_GRACE
+            return BackendError(
+                f"{message}: could not connect ({_describe(exc)}). Is the server running "
+                f"and listening at {self.base_url}?"
+            )
+        return BackendError(f"{message}: {_describe(exc)}", status=status)
 
     async def _call_with_retries(self, fn: Callable[[], Awaitable[_T]], what: str) -> _T:
-        attempt = 0
+        attempt, retries = 0, self._retries()
         while True:
             try:
-                return await fn()
+                result = await fn()
             except (_Retryable, *_RETRY_ERRORS) as exc:
-                if attempt >= self.max_retries:
-                    raise self._give_up(exc, what, attempt + 1) from exc
+                if attempt >= retries:
+                    raise self._give_up(exc, what, attempt + 1) from _cause(exc)
                 await asyncio.sleep(self._delay(attempt, exc))
                 attempt += 1
             except httpx.HTTPError as exc:
                 raise self._give_up(exc, what, attempt + 1) from exc
+            else:
+                self._unreachable_until = 0.0
+                return result
 
     #: Path of the streaming completion endpoint.
     path: ClassVar[str] = "/"
@@ -287,20 +308,22 @@ class HTTPBackend(AsyncClosing):
         Once tokens reached the caller, a broken stream is not replayed here: it raises
         :class:`StreamInterrupted` (the agent resumes from the tokens it has).
         """
-        attempt = 0
+        attempt, retries = 0, self._retries()
         while True:
             delivered = 0
             stream = attempt_fn()
             try:
                 async for chunk in stream:
+                    if not delivered:
+                        self._unreachable_until = 0.0
                     delivered += len(chunk)
                     yield chunk
                 return
             except (_Retryable, Unfinished, _Malformed, *_RETRY_ERRORS) as exc:
                 if delivered:
                     raise self._interrupted(exc, delivered) from exc
-                if attempt >= self.max_retries:
-                    raise self._give_up(exc, what, attempt + 1) from exc
+                if attempt >= retries:
+                    raise self._give_up(exc, what, attempt + 1) from _cause(exc)
                 delay = self._delay(attempt, exc)
                 attempt += 1
             except httpx.HTTPError as exc:  # timeouts and the rest: not worth another try
@@ -318,6 +341,12 @@ class HTTPBackend(AsyncClosing):
             received=delivered,
             url=self.base_url,
         )
+
+
+def _cause(exc: BaseException) -> BaseException | None:
+    """What to chain a give-up error to: nothing for a refused connection, whose long
+    httpcore traceback says no more than the one-line message already does."""
+    return None if isinstance(exc, _CONNECT_ERRORS) else exc
 
 
 def _retry_after(response: httpx.Response) -> float | None:

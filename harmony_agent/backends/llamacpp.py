@@ -8,6 +8,7 @@ from typing import Any
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
     DONE,
+    TRAILING_ERRORS,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
@@ -67,31 +68,35 @@ class LlamaCpp(HTTPBackend):
         text: TextTokenizer | None = None
         final: dict[str, Any] | None = None
         async with self._post_stream(self.path, body) as response:
-            async for event in sse_events(response, self.engine):
-                if event is DONE:
-                    break
-                if (message := error_message(event)) is not None:
-                    raise BackendError(f"llama.cpp at {self.base_url} failed mid-stream: {message}")
-                if not isinstance(event, dict):
-                    continue
-                if event.get("stop"):
-                    final = event
-                if event.get("tokens"):
-                    tokens = [int(t) for t in event["tokens"]]
-                elif "tokens" in event and not event.get("content"):
-                    tokens = []
-                else:
-                    text = text or TextTokenizer(
-                        load_encoding(), restore_end=True, after=_last(prompt_tokens)
-                    )
-                    tokens = text.feed(event.get("content") or "")
-                if chunk := gate.take(tokens):
-                    yield chunk
-                if final is not None:
-                    break
-                if gate.done:
-                    yield gate.finish()  # we stopped first: closing the stream aborts it
-                    return
+            try:
+                async for event in sse_events(response, self.engine):
+                    if event is DONE:
+                        break
+                    if (message := error_message(event)) is not None:
+                        raise BackendError(
+                            f"llama.cpp at {self.base_url} failed mid-stream: {message}"
+                        )
+                    if not isinstance(event, dict):
+                        continue
+                    if event.get("stop"):
+                        final = event
+                    if event.get("tokens"):
+                        tokens = [int(t) for t in event["tokens"]]
+                    elif "tokens" in event and not event.get("content"):
+                        tokens = []
+                    else:
+                        text = text or TextTokenizer(
+                            load_encoding(), restore_end=True, after=_last(prompt_tokens)
+                        )
+                        tokens = text.feed(event.get("content") or "")
+                    if chunk := gate.take(tokens):
+                        yield chunk
+                    if gate.done and final is None:
+                        yield gate.finish()  # we stopped first: closing the stream aborts it
+                        return
+            except TRAILING_ERRORS:
+                if final is None:
+                    raise  # it broke before the server's word; after it, nothing is lost
         if final is None:
             raise Unfinished("the stream ended without its final `stop: true` chunk")
         tail = gate.take(text.flush()) if text is not None else []

@@ -10,6 +10,7 @@ import httpx
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
     DEFAULT_TIMEOUT,
+    TRAILING_ERRORS,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
@@ -108,19 +109,24 @@ class Ollama(HTTPBackend):
         text = TextTokenizer(encoding, restore_end=True, after=after)
         done_reason: str | None = None
         async with self._post_stream(self.path, body) as response:
-            async for event in ndjson_events(response, self.engine):
-                if (message := error_message(event)) is not None:
-                    raise BackendError(f"Ollama at {self.base_url} failed mid-stream: {message}")
-                if not isinstance(event, dict):
-                    continue
-                if chunk := gate.take(text.feed(str(event.get("response") or ""))):
-                    yield chunk
-                if event.get("done"):
-                    done_reason = str(event.get("done_reason") or "stop")
-                    break
-                if gate.done:
-                    yield gate.finish()  # we stopped first: closing the stream aborts it
-                    return
+            try:
+                async for event in ndjson_events(response, self.engine):
+                    if (message := error_message(event)) is not None:
+                        raise BackendError(
+                            f"Ollama at {self.base_url} failed mid-stream: {message}"
+                        )
+                    if not isinstance(event, dict):
+                        continue
+                    if chunk := gate.take(text.feed(str(event.get("response") or ""))):
+                        yield chunk
+                    if event.get("done"):
+                        done_reason = str(event.get("done_reason") or "stop")
+                    if gate.done and done_reason is None:
+                        yield gate.finish()  # we stopped first: closing the stream aborts it
+                        return
+            except TRAILING_ERRORS:
+                if done_reason is None:
+                    raise  # it broke before the server's word; after it, nothing is lost
         if done_reason is None:
             raise Unfinished("the stream ended without its final `done: true` line")
         tail = gate.take(text.flush())

@@ -8,6 +8,7 @@ from typing import Any
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
     DONE,
+    TRAILING_ERRORS,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
@@ -66,39 +67,43 @@ class SGLang(HTTPBackend):
         seen_text = ""
         finish: Any = None
         async with self._post_stream(self.path, body) as response:
-            async for event in sse_events(response, self.engine):
-                if event is DONE:
-                    break
-                if (message := error_message(event)) is not None:
-                    raise BackendError(f"SGLang at {self.base_url} failed mid-stream: {message}")
-                if not isinstance(event, dict):
-                    continue
-                meta = event.get("meta_info") or {}
-                finish = meta.get("finish_reason") or finish
-                if isinstance(finish, dict) and finish.get("type") == "abort":
-                    raise BackendError(
-                        f"SGLang at {self.base_url} aborted the request: "
-                        f"{finish.get('message') or finish}"
-                    )
-                if event.get("output_ids") is not None:
-                    ids = [int(t) for t in event["output_ids"]]
-                    new = _new_ids(ids, received, meta.get("completion_tokens"))
-                    received += new
-                else:
-                    text = text or TextTokenizer(load_encoding())
-                    chunk_text = event.get("text") or ""
-                    if chunk_text.startswith(seen_text):  # cumulative
-                        chunk_text, seen_text = chunk_text[len(seen_text) :], chunk_text
+            try:
+                async for event in sse_events(response, self.engine):
+                    if event is DONE:
+                        break
+                    if (message := error_message(event)) is not None:
+                        raise BackendError(
+                            f"SGLang at {self.base_url} failed mid-stream: {message}"
+                        )
+                    if not isinstance(event, dict):
+                        continue
+                    meta = event.get("meta_info") or {}
+                    finish = meta.get("finish_reason") or finish
+                    if isinstance(finish, dict) and finish.get("type") == "abort":
+                        raise BackendError(
+                            f"SGLang at {self.base_url} aborted the request: "
+                            f"{finish.get('message') or finish}"
+                        )
+                    if event.get("output_ids") is not None:
+                        ids = [int(t) for t in event["output_ids"]]
+                        new = _new_ids(ids, received, meta.get("completion_tokens"))
+                        received += new
                     else:
-                        seen_text += chunk_text
-                    new = text.feed(chunk_text)
-                if chunk := gate.take(new):
-                    yield chunk
-                if finish is not None:
-                    break  # the server's word; the [DONE] that may follow adds nothing
-                if gate.done:
-                    yield gate.finish()  # we stopped first: closing the stream aborts it
-                    return
+                        text = text or TextTokenizer(load_encoding())
+                        chunk_text = event.get("text") or ""
+                        if chunk_text.startswith(seen_text):  # cumulative
+                            chunk_text, seen_text = chunk_text[len(seen_text) :], chunk_text
+                        else:
+                            seen_text += chunk_text
+                        new = text.feed(chunk_text)
+                    if chunk := gate.take(new):
+                        yield chunk
+                    if gate.done and finish is None:
+                        yield gate.finish()  # we stopped first: closing the stream aborts it
+                        return
+            except TRAILING_ERRORS:
+                if finish is None:
+                    raise  # it broke before the server's word; after it, nothing is lost
         if not isinstance(finish, dict):
             raise Unfinished("the stream ended without meta_info.finish_reason")
         tail = gate.take(text.flush()) if text is not None else []

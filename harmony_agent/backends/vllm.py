@@ -11,6 +11,7 @@ from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
     DEFAULT_TIMEOUT,
     DONE,
+    TRAILING_ERRORS,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
@@ -116,30 +117,32 @@ class VLLM(HTTPBackend):
         stop_reason: Any = None
         done = False
         async with self._post_stream(self.path, body) as response:
-            async for event in sse_events(response, self.engine):
-                if event is DONE:
-                    done = True
-                    break
-                if (message := error_message(event)) is not None:
-                    raise BackendError(f"vLLM at {self.base_url} failed mid-stream: {message}")
-                choices = event.get("choices") if isinstance(event, dict) else None
-                if not choices:
-                    continue  # a usage-only chunk
-                choice = choices[0]
-                finish_reason = choice.get("finish_reason") or finish_reason
-                stop_reason = choice.get("stop_reason", stop_reason)
-                if choice.get("token_ids") is not None:
-                    tokens = [int(t) for t in choice["token_ids"]]
-                else:
-                    text = text or TextTokenizer(load_encoding())
-                    tokens = text.feed(choice.get("text") or "")
-                if chunk := gate.take(tokens):
-                    yield chunk
-                if finish_reason is not None:
-                    break  # the server's word; what may follow ([DONE], usage) adds nothing
-                if gate.done:
-                    yield gate.finish()  # we stopped first: closing the stream aborts it
-                    return
+            try:
+                async for event in sse_events(response, self.engine):
+                    if event is DONE:
+                        done = True
+                        break
+                    if (message := error_message(event)) is not None:
+                        raise BackendError(f"vLLM at {self.base_url} failed mid-stream: {message}")
+                    choices = event.get("choices") if isinstance(event, dict) else None
+                    if not choices:
+                        continue  # a usage-only chunk
+                    choice = choices[0]
+                    finish_reason = choice.get("finish_reason") or finish_reason
+                    stop_reason = choice.get("stop_reason", stop_reason)
+                    if choice.get("token_ids") is not None:
+                        tokens = [int(t) for t in choice["token_ids"]]
+                    else:
+                        text = text or TextTokenizer(load_encoding())
+                        tokens = text.feed(choice.get("text") or "")
+                    if chunk := gate.take(tokens):
+                        yield chunk
+                    if gate.done and finish_reason is None:
+                        yield gate.finish()  # we stopped first: closing the stream aborts it
+                        return
+            except TRAILING_ERRORS:
+                if finish_reason is None:
+                    raise  # it broke before the server's word; after it, nothing is lost
         if finish_reason is None and not done:
             raise Unfinished("the stream ended without a finish_reason")
         if finish_reason not in (None, "stop", "length"):

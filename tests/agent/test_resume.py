@@ -196,7 +196,9 @@ CUT_POINT = st.integers(min_value=0, max_value=60)
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    after=CUT_POINT, how=st.sampled_from(["reset", "end", "partial", "eof", "garbage"]), resume=st.booleans()
+    after=CUT_POINT,
+    how=st.sampled_from(["reset", "end", "partial", "eof", "garbage"]),
+    resume=st.booleans(),
 )
 def test_cut_anywhere_never_passes_for_an_answer(
     engine: Engine, after: int, how: str, resume: bool

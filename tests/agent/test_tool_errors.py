@@ -89,14 +89,32 @@ async def test_a_bare_function_name_is_routed_when_unambiguous() -> None:
 
 
 async def test_an_exception_in_a_tool_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    """The model gets the error; the developer gets a WARNING with the traceback."""
     backend = Scripted([call("functions.divide", '{"a": 1, "b": 0}'), FINAL])
-    with caplog.at_level(logging.INFO, logger="harmony_agent.agent"):
+    with caplog.at_level(logging.WARNING, logger="harmony_agent.agent"):
         (result,) = await answers(ha.Agent(backend, tools=[divide]))
     assert result.error
     assert result.messages[0].text == (
         "Error: functions.divide failed with ZeroDivisionError: float division by zero"
     )
-    assert "functions.divide raised" in caplog.text
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING and "functions.divide raised" in record.message
+    assert record.exc_info is not None and record.exc_info[0] is ZeroDivisionError
+
+
+async def test_tool_errors_are_counted_in_the_result() -> None:
+    backend = Scripted(
+        [
+            call("functions.divide", '{"a": 1, "b": 0}'),  # raises
+            call("functions.divide", '{"a": "x"}'),  # invalid arguments
+            call("functions.nope", "{}"),  # unknown tool
+            call("functions.divide", '{"a": 1, "b": 4}'),  # fine
+            FINAL,
+        ]
+    )
+    result = await ha.Agent(backend, tools=[divide]).arun("q")
+    assert (result.stop_reason, result.tool_errors) == ("final", 3)
+    assert ha.RunResult.model_validate_json(result.model_dump_json()).tool_errors == 3
 
 
 async def test_a_tool_that_takes_too_long_is_stopped() -> None:

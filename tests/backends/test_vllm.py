@@ -90,7 +90,7 @@ async def test_error_event_mid_stream(prompt: list[int]) -> None:
 async def test_malformed_event(prompt: list[int]) -> None:
     async with _mock(lambda request: _sse("{not json")) as client:
         backend = VLLM("http://vllm.test", model=MODEL, client=client, retry_backoff=0.0)
-        with pytest.raises(BackendError, match="after 4 attempt.*malformed reply"):
+        with pytest.raises(BackendError, match=r"after 4 attempt.*malformed reply"):
             await collect(backend.stream(prompt, params()))
 
 
