@@ -24,7 +24,7 @@ def test_callable_backend_yielding_strings():
     def backend(prompt: list[int], params: ha.SamplingParams) -> Any:
         yield "Hi"
 
-    with pytest.raises(TypeError, match="yields token ids .* got str 'Hi'"):
+    with pytest.raises(TypeError, match=r"yields token ids .* got str 'Hi'"):
         ha.Agent(backend).run("Hi")
 
 
