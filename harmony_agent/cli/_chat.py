@@ -153,7 +153,8 @@ def execute(args: argparse.Namespace, out: Output) -> int:
             session.load(args.load)
         if interactive:
             out.note(
-                f"chat with {args.backend} at {session.backend!r}; reasoning "
+                f"chat with {args.backend} at {getattr(session.backend, 'base_url', '?')}; "
+                f"reasoning "
                 f"{session.effort}, tools: {', '.join(session.tool_names) or 'none'}. "
                 "/help for commands, /exit to leave.",
             )
