@@ -139,6 +139,7 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
     )
     server.add_argument(
         "--api-key",
+        metavar="KEY",
         default=os.environ.get("HARMONY_AGENT_API_KEY"),
         help="sent as a bearer token (default: $HARMONY_AGENT_API_KEY)",
     )
@@ -161,15 +162,29 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAMES",
         help="built-in tools to turn on, comma-separated: python, browser (default: none)",
     )
-    agent.add_argument("--instructions", help="the developer message's instructions")
     agent.add_argument(
-        "--max-tokens", type=int, default=4096, help="most tokens per completion (default 4096)"
+        "--instructions", metavar="TEXT", help="the developer message's instructions"
     )
     agent.add_argument(
-        "--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)"
+        "--max-tokens",
+        type=int,
+        default=4096,
+        metavar="N",
+        help="most tokens per completion (default 4096)",
     )
     agent.add_argument(
-        "--max-turns", type=int, default=16, help="most completions per answer (default 16)"
+        "--temperature",
+        type=float,
+        default=1.0,
+        metavar="T",
+        help="sampling temperature (default 1.0)",
+    )
+    agent.add_argument(
+        "--max-turns",
+        type=int,
+        default=16,
+        metavar="N",
+        help="most completions per answer (default 16)",
     )
 
 
