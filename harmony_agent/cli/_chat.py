@@ -167,7 +167,9 @@ def execute(args: argparse.Namespace, out: Output) -> int:
                     break
                 continue
             try:
-                session.ask(line)
+                result = session.ask(line)
+                if result.stop_reason != "final":
+                    out.warn(f"no answer this time (stop_reason={result.stop_reason})")
             except KeyboardInterrupt:
                 out.error("(interrupted: this answer was dropped)")
             except HarmonyAgentError as exc:

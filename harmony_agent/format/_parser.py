@@ -307,10 +307,18 @@ class StreamParser:
             return out
         if not self._n:
             self._load()
+        try:
+            negative = min(toks) < 0
+        except TypeError:
+            bad = next((t for t in toks if not isinstance(t, int)), None)
+            raise TypeError(
+                f"StreamParser.feed takes token ids (ints), got {type(bad).__name__} "
+                f"{reprlib.repr(bad)} among them"
+            ) from None
         base = len(self.tokens)
         self.tokens += toks
         n, step = self._n, self._step
-        if min(toks) < 0:  # not token ids: no shortcuts
+        if negative:  # not token ids: no shortcuts
             for k, t in enumerate(toks):
                 step(t, base + k, out)
         else:

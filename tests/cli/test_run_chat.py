@@ -53,6 +53,9 @@ def test_run_without_an_answer_exits_1():
     endless = "<|channel|>analysis<|message|>Still thinking.<|end|>"
     with FakeVLLMServer(endless) as server:
         done = cli(["run", "Hi", "--url", server.base_url, "--max-turns", "2", "--json"])
+        chat = cli(["chat", "--url", server.base_url, "--max-turns", "2"], stdin="Hi\n")
+    assert chat.returncode == 0 and chat.stdout == ""
+    assert "warning: no answer this time (stop_reason=no_final)" in chat.stderr
     assert done.returncode == 1
     assert json.loads(done.stdout)["stop_reason"] == "no_final"
     assert "no final answer (stop_reason=no_final); the model ended its turn" in done.stderr

@@ -56,6 +56,11 @@ import harmony_agent as ha
         ),
         (lambda: ha.StreamParser().feed(b"hi"), TypeError, "got bytes"),
         (
+            lambda: ha.StreamParser().feed([200005, "final"]),
+            TypeError,
+            "StreamParser.feed takes token ids (ints), got str 'final' among them",
+        ),
+        (
             lambda: ha.Message.assistant("hi", channel="finale"),
             ValueError,
             "channel 'finale' is not a harmony channel; did you mean 'final'? The channels are "
