@@ -46,7 +46,9 @@ conversation JSON:
     "name"          a tool's answer: the tool that answers, e.g. "functions.get_weather"
     "content_type"  optional, e.g. "<|constrain|>json"
   system content:    {"reasoning_effort": "high", "conversation_start_date": "2025-06-28"}
-  developer content: {"instructions": "Answer briefly.", "tools": [...]}
+  developer content: {"instructions": "Answer briefly.", "tools": [{"name": "functions",
+                      "tools": [{"name": "get_weather", "description": "...",
+                                 "parameters": {JSON Schema}}]}]}
   (left out: the defaults; SystemContent and DeveloperContent list every field)
   openai-harmony's JSON form (content as a list of parts) is read too.
 
