@@ -72,8 +72,8 @@ class Session:
             return
         running = dict(zip(self.tool_names, self.tools, strict=True))
         kept = {n: t for n, t in running.items() if n in names}
+        new = _setup.build_tools([n for n in names if n not in kept])  # may fail: keep all
         _setup.close_tools([t for n, t in running.items() if n not in names])
-        new = _setup.build_tools([n for n in names if n not in kept])
         fresh = iter(new)
         self.tools = [kept[n] if n in kept else next(fresh) for n in names]
         self.tool_names = names

@@ -79,22 +79,26 @@ BACKENDS: dict[str, BackendChoice] = {
 }
 
 
-def _python_tool() -> Tool:
-    import harmony_agent as ha
+def _builtin(name: str, attribute: str) -> Callable[[], Tool]:
+    """A factory for the built-in tool ``ha.<attribute>``, looked up when it is needed."""
 
-    tool: Tool = ha.PythonTool()
-    return tool
+    def build() -> Tool:
+        import harmony_agent as ha
 
+        cls = getattr(ha, attribute, None)
+        if cls is None:
+            raise CliError(f"the {name} tool is not available in this version of harmony_agent")
+        tool: Tool = cls()
+        return tool
 
-def _browser_tool() -> Tool:
-    import harmony_agent as ha
-
-    tool: Tool = ha.BrowserTool()
-    return tool
+    return build
 
 
 #: ``--tools`` names and how to build each tool (on first use).
-TOOLS: dict[str, Callable[[], Tool]] = {"browser": _browser_tool, "python": _python_tool}
+TOOLS: dict[str, Callable[[], Tool]] = {
+    "browser": _builtin("browser", "BrowserTool"),
+    "python": _builtin("python", "PythonTool"),
+}
 
 
 def parse_tool_names(text: str) -> tuple[str, ...]:
@@ -206,11 +210,9 @@ def build_tools(names: Iterable[str]) -> list[Tool]:
     for name in names:
         try:
             tools.append(TOOLS[name]())
-        except AttributeError:
+        except CliError:
             close_tools(tools)
-            raise CliError(
-                f"the {name} tool is not available in this version of harmony_agent"
-            ) from None
+            raise
         except (HarmonyAgentError, ImportError, OSError, ValueError) as exc:
             close_tools(tools)
             raise CliError(f"the {name} tool cannot start: {exc}") from None
