@@ -37,3 +37,18 @@ def test_demo_runs_offline_end_to_end():
 @pytest.mark.parametrize("script", ["agent_function_tools.py"])
 def test_example_runs(script: str):
     assert "final" in _run(script)
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("minimal_chat.py", "Turn 2: you asked 'And why does it have channels?'"),
+        ("custom_backend.py", "class:    Hello from a ten-line backend."),
+        ("cot_filter_web.py", "Tokyo is on Japan Standard Time, UTC+9"),
+        ("batch_eval.py", "accuracy 3/5; stop reasons {'final': 4, 'max_turns': 1}"),
+    ],
+)
+def test_getting_started_examples(script: str, expected: str):
+    out = _run(script)
+    assert expected in out
+    assert "SECRET-REASONING" not in out  # the web handler streams no chain of thought

@@ -91,6 +91,13 @@ class _CallableBackend:
         result = self.fn(list(prompt_tokens), params)
         if inspect.isawaitable(result):
             result = await result
+        if isinstance(result, (str, bytes)):
+            raise TypeError(
+                f"backend {self!r} returned a {type(result).__name__}, but a backend returns "
+                "token ids (an iterable of ints); encode harmony text with "
+                "ha.load_encoding().encode(text, allowed_special='all'), or replay texts "
+                "with ha.backends.Scripted([...])"
+            )
         if hasattr(result, "__aiter__"):
             async for item in result:
                 yield _chunk(item)
@@ -102,6 +109,11 @@ class _CallableBackend:
 def _chunk(item: Any) -> Sequence[int]:
     if isinstance(item, int):
         return (item,)
+    if isinstance(item, (str, bytes)) or not isinstance(item, Iterable):
+        raise TypeError(
+            "a callable backend yields token ids (ints, or lists of ints), got "
+            f"{type(item).__name__} {item!r:.60}"
+        )
     return tuple(int(t) for t in item)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import reprlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
@@ -119,6 +120,25 @@ class _State:
         )
 
 
+def _checked_messages(messages: object) -> tuple[Any, ...]:
+    """``messages`` as a tuple, or a TypeError that says what a conversation is built from."""
+    if isinstance(messages, (str, bytes, Message, Mapping)) or not isinstance(messages, Iterable):
+        example = "Conversation([ha.Message.user('Hi')])"
+        raise TypeError(
+            "Conversation(messages): messages must be a list of ha.Message, got "
+            f"{type(messages).__name__} {reprlib.repr(messages)}; e.g. {example}"
+        )
+    items = tuple(messages)
+    for i, m in enumerate(items):
+        if not isinstance(m, (Message, Mapping)):
+            raise TypeError(
+                f"Conversation(messages): message {i} must be a ha.Message, got "
+                f"{type(m).__name__} {reprlib.repr(m)} (build one with ha.Message.user(...) "
+                "and the other constructors)"
+            )
+    return items
+
+
 class Conversation(BaseModel):
     """An immutable sequence of messages that obeys the role hierarchy.
 
@@ -139,7 +159,7 @@ class Conversation(BaseModel):
         if "messages" in data:
             super().__init__(**data)
         else:
-            super().__init__(messages=tuple(messages), **data)
+            super().__init__(messages=_checked_messages(messages), **data)
 
     @model_validator(mode="after")
     def _validate_hierarchy(self) -> Conversation:

@@ -141,7 +141,15 @@ class Encoding:
     def parse_messages_from_completion_tokens(
         self, tokens: Iterable[int], role: Role | str | None = None, strict: bool = True
     ) -> list[Message]:
-        """Parse completion tokens into messages (the streaming parser, fed in one go)."""
+        """Parse completion tokens into messages (the streaming parser, fed in one go).
+
+        The defaults are openai-harmony's, not :class:`~harmony_agent.StreamParser`'s:
+        ``role=None`` expects the tokens to begin with ``<|start|>`` (a whole rendered
+        message), and ``strict=True`` raises :class:`~harmony_agent.ParseError` on
+        malformed output. What a model generates after a completion prompt (which ends
+        in ``<|start|>assistant``) begins with ``<|channel|>``: parse it with
+        ``role=Role.ASSISTANT``, the parser's default. ``strict=False`` never raises.
+        """
         from harmony_agent.format._parser import parse_completion_tokens
 
         return parse_completion_tokens(

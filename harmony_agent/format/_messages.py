@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import reprlib
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
@@ -81,6 +83,45 @@ def _as_effort(value: object) -> object:
     if isinstance(value, str) and not isinstance(value, ReasoningEffort):
         return value.lower()
     return value
+
+
+def _show(value: object) -> str:
+    """A short repr for error messages."""
+    return reprlib.repr(value)
+
+
+def _check_text(where: str, argument: str, value: object, hint: str = "") -> str:
+    """``value`` if it is a str, else a TypeError naming the argument and what was given."""
+    if isinstance(value, str):
+        return value
+    raise TypeError(
+        f"{where}: {argument} must be a str, got {type(value).__name__} {_show(value)}{hint}"
+    )
+
+
+def _check_channel(channel: Channel | str | None) -> Channel | str | None:
+    """Reject near misses of the standard channels (``"finale"``, ``"Final"``).
+
+    Other names are kept verbatim: a system message may declare its own channels, and
+    :class:`~harmony_agent.Conversation` checks the channel against those.
+    """
+    if channel is None or isinstance(channel, Channel):
+        return channel
+    if not isinstance(channel, str):
+        raise TypeError(
+            "Message.assistant: channel must be a str or ha.Channel, got "
+            f"{type(channel).__name__} {_show(channel)}"
+        )
+    if channel in _CHANNELS:
+        return _CHANNELS[channel]
+    close = difflib.get_close_matches(channel.strip().lower(), list(_CHANNELS), n=1, cutoff=0.75)
+    if close:
+        raise ValueError(
+            f"Message.assistant: channel {channel!r} is not a harmony channel; did you mean "
+            f"{close[0]!r}? The channels are {', '.join(_CHANNELS)} (a channel declared in "
+            "the system message's valid_channels is also accepted)"
+        )
+    return channel
 
 
 ChannelName = Annotated[Union[Channel, str], BeforeValidator(_as_channel)]  # noqa: UP007
@@ -256,7 +297,23 @@ class Message(BaseModel):
         """A system message; keyword fields build a :class:`SystemContent`.
 
         ``Message.system(reasoning="high", current_date="2025-06-28")``
+
+        The system message states who the model is and how it works (identity,
+        reasoning effort, dates, built-in tools), never instructions: those go into
+        the developer message (``Message.developer("Answer briefly.")``).
         """
+        if isinstance(content, str):
+            raise TypeError(
+                f"Message.system takes a SystemContent or keyword fields, not text ({content!r}): "
+                "instructions belong in the developer message, "
+                f"Message.developer({content!r}); to change who the model says it is, "
+                "use Message.system(model_identity=...)"
+            )
+        if content is not None and not isinstance(content, SystemContent):
+            raise TypeError(
+                "Message.system: content must be a SystemContent or None, got "
+                f"{type(content).__name__} {_show(content)}"
+            )
         if content is None:
             content = SystemContent(**fields)
         elif fields:
@@ -276,6 +333,19 @@ class Message(BaseModel):
         ``tools`` holds function tools (``ToolSpec`` or JSON-schema mappings) that go
         into the ``functions`` namespace, and/or whole ``ToolNamespace`` objects.
         """
+        if instructions is not None:
+            _check_text("Message.developer", "instructions", instructions, " (or None)")
+        if isinstance(tools, (str, bytes, Mapping, ToolSpec, ToolNamespace)):
+            raise TypeError(
+                "Message.developer: tools must be a list of ToolSpec, ToolNamespace or "
+                f"JSON-schema dicts, got one {type(tools).__name__} {_show(tools)}; "
+                "wrap it in a list: tools=[...]"
+            )
+        if not isinstance(tools, Iterable):
+            raise TypeError(
+                "Message.developer: tools must be a list of ToolSpec, ToolNamespace or "
+                f"JSON-schema dicts, got {type(tools).__name__} {_show(tools)}"
+            )
         functions: list[ToolSpec] = []
         content = DeveloperContent(instructions=instructions)
         for tool in tools:
@@ -290,7 +360,7 @@ class Message(BaseModel):
     @classmethod
     def user(cls, text: str) -> Message:
         """A user message."""
-        return cls(role=Role.USER, content=text)
+        return cls(role=Role.USER, content=_check_text("Message.user", "text", text))
 
     @classmethod
     def assistant(
@@ -300,11 +370,16 @@ class Message(BaseModel):
         recipient: str | None = None,
         content_type: str | None = None,
     ) -> Message:
-        """An assistant message (``final`` by default; a tool call when ``recipient`` is set)."""
+        """An assistant message (``final`` by default; a tool call when ``recipient`` is set).
+
+        ``channel`` is ``"analysis"``, ``"commentary"`` or ``"final"``; a near miss such
+        as ``"finale"`` raises ValueError. Other names (channels a system message
+        declares) are kept verbatim.
+        """
         return cls(
             role=Role.ASSISTANT,
-            content=text,
-            channel=channel,
+            content=_check_text("Message.assistant", "text", text),
+            channel=_check_channel(channel),
             recipient=recipient,
             content_type=content_type,
         )
@@ -319,6 +394,8 @@ class Message(BaseModel):
         recipient: str | None = "assistant",
     ) -> Message:
         """A tool's answer, authored by ``name`` (e.g. ``"functions.get_weather"``)."""
+        _check_text("Message.tool", "name", name, ' (the tool that answers, e.g. "functions.f")')
+        _check_text("Message.tool", "text", text, " (send structured answers as json.dumps(...))")
         return cls(role=Role.TOOL, name=name, content=text, channel=channel, recipient=recipient)
 
     # -- accessors ----------------------------------------------------------------

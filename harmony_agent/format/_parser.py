@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import codecs
 import operator
+import reprlib
 import weakref
 from collections.abc import Iterable
 from itertools import compress, count
@@ -266,6 +267,12 @@ class StreamParser:
             return self._slow(t)
         if not isinstance(tokens, Iterable):
             return self.feed(operator.index(tokens))
+        if isinstance(tokens, (str, bytes, bytearray)):
+            raise TypeError(
+                "StreamParser.feed takes token ids (an int or a list of ints), got "
+                f"{type(tokens).__name__} {reprlib.repr(tokens)}; encode text first: "
+                "encoding.encode(text, allowed_special='all')"
+            )
         return self._feed_many(tokens if type(tokens) is list else list(tokens))
 
     def process(self, token: int) -> None:
@@ -300,10 +307,18 @@ class StreamParser:
             return out
         if not self._n:
             self._load()
+        try:
+            negative = min(toks) < 0
+        except TypeError:
+            bad = next((t for t in toks if not isinstance(t, int)), None)
+            raise TypeError(
+                f"StreamParser.feed takes token ids (ints), got {type(bad).__name__} "
+                f"{reprlib.repr(bad)} among them"
+            ) from None
         base = len(self.tokens)
         self.tokens += toks
         n, step = self._n, self._step
-        if min(toks) < 0:  # not token ids: no shortcuts
+        if negative:  # not token ids: no shortcuts
             for k, t in enumerate(toks):
                 step(t, base + k, out)
         else:
@@ -387,7 +402,8 @@ class StreamParser:
         elif 0 <= t < self._n or t == T.CHANNEL or t == T.MESSAGE:
             if self.strict:
                 raise ParseError(
-                    f"Unexpected token {t} while expecting start token {T.START}", position=pos
+                    f"Unexpected token {t} while expecting start token {T.START}{self._hint()}",
+                    position=pos,
                 )
             self._begin(pos, [], Role.ASSISTANT, implicit=True)
             self._step(t, pos, out)
@@ -395,6 +411,17 @@ class StreamParser:
             name = T.special_name(t)
             detail = f"Unexpected token {t} ({name}) while expecting start token {T.START}"
             self._issue(out, detail, pos, pos + 1)
+
+    def _hint(self) -> str:
+        """Why a stream that starts without ``<|start|>`` fails when no role was given."""
+        if self.role is not None or self.messages or self._index:
+            return ""
+        return (
+            " (the tokens do not begin with <|start|>: model output that follows a prompt "
+            "ending in <|start|>assistant needs role=ha.Role.ASSISTANT, e.g. "
+            "parse_messages_from_completion_tokens(tokens, role=ha.Role.ASSISTANT); "
+            "ha.StreamParser starts in that role by default)"
+        )
 
     def _issue(self, out: list[Event], detail: str, start: int, stop: int | None = None) -> None:
         if self.strict:

@@ -1,4 +1,4 @@
-"""The harmony-agent command line."""
+"""render and parse: the golden fixtures and the basic paths."""
 
 from __future__ import annotations
 
