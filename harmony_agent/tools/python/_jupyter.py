@@ -88,7 +88,7 @@ class JupyterExecutor(Executor):
         return None if self._proc is None else self._proc.pid
 
     async def start(self) -> None:
-        from jupyter_client import AsyncKernelClient
+        from jupyter_client.asynchronous.client import AsyncKernelClient
         from jupyter_client.connect import write_connection_file
 
         self._dir = Path(tempfile.mkdtemp(prefix="harmony-agent-kernel-"))
