@@ -75,7 +75,8 @@ class JupyterExecutor(Executor):
         self._stderr = ""
         self._stderr_task: asyncio.Task[None] | None = None
         self._current: str | None = None
-        self._closed = False
+        self._closed = False  # killed or closing: no more code runs
+        self._finished = False  # close() has run
 
     # -- Executor ---------------------------------------------------------------------
     @property
@@ -160,8 +161,9 @@ class JupyterExecutor(Executor):
         return await self._interrupt(self._current, lambda output: None)
 
     async def close(self) -> None:
-        if self._closed:
+        if self._finished:
             return
+        self._finished = True
         self.kill()
         if self._proc is not None:
             with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
