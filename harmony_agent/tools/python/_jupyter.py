@@ -218,6 +218,7 @@ class JupyterExecutor(Executor):
                     await self._reply(client.iopub_channel, msg_id, loop.time() + 0.25)
                 ):
                     await self._drain(client.iopub_channel)
+                    await self._warm_up(deadline)
                     return
             except _Died:
                 await asyncio.sleep(0)  # let the stderr reader catch up
@@ -226,6 +227,16 @@ class JupyterExecutor(Executor):
                     f"{self._stderr.strip()[-1500:] or 'no error output'}"
                 ) from None
         raise ToolError(f"the Python kernel did not start within {self.startup_timeout:g} s")
+
+    async def _warm_up(self, deadline: float) -> None:
+        """Run one silent cell, so the first real call does not pay IPython's first-run costs."""
+        msg_id = self._client.execute("None", silent=True, store_history=False)
+        loop = asyncio.get_running_loop()
+        while loop.time() < deadline:
+            msg = await self._next(self._client.iopub_channel, _POLL)
+            if msg is not None and msg["parent_header"].get("msg_id") == msg_id and _is_idle(msg):
+                break
+        await self._drain(self._client.shell_channel)
 
     async def _reply(self, channel: Any, msg_id: str, deadline: float) -> bool:
         """Wait for a message whose parent is ``msg_id``; False at the deadline."""
