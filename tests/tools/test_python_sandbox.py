@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import harmony_agent as ha
+from harmony_agent.tools import SandboxLimits
 from tests.tools.conftest import run_code
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,3 +143,14 @@ def test_auto_where_namespaces_are_refused_fails_clearly(
 def test_bad_sandbox_name_is_refused():
     with pytest.raises(ha.ToolError, match="'auto', 'bwrap' or 'none'"):
         ha.PythonTool(sandbox="docker")  # type: ignore[arg-type]
+
+
+async def test_cpu_time_and_file_size_limits_bind():
+    limits = SandboxLimits(cpu_time=3, file_size=1 << 20)
+    tool = ha.PythonTool(timeout=20, limits=limits, pool_size=0)
+    async with tool, tool.session() as run:
+        text = await run_code(run, "open('/mnt/data/big', 'wb').write(b'x' * (2 << 20))")
+        assert "OSError: [Errno 27] File too large" in text
+        text = await run_code(run, "while True:\n    pass")
+        assert "The kernel crashed while running this code (killed by SIGXCPU" in text
+        assert await run_code(run, "print('fresh')") == "fresh"

@@ -182,6 +182,8 @@ class JupyterExecutor(Executor):
             client, self._client = self._client, None
             with contextlib.suppress(Exception):
                 client.stop_channels()
+        if self._dir is not None:  # the connection files; the uid is released by close()
+            shutil.rmtree(self._dir, ignore_errors=True)
 
     # -- details ----------------------------------------------------------------------
     def exit_reason(self) -> str:
@@ -195,7 +197,7 @@ class JupyterExecutor(Executor):
                 name = signal.Signals(number).name
             except ValueError:
                 name = f"signal {number}"
-            return f"killed by {name}"
+            return f"killed by {name}{_MEANING.get(name, '')}"
         return f"exited with status {code}"
 
     def _cleanup(self) -> None:
@@ -289,6 +291,14 @@ class JupyterExecutor(Executor):
         assert self._proc is not None and self._proc.stderr is not None
         while chunk := await self._proc.stderr.read(4096):
             self._stderr = (self._stderr + chunk.decode(errors="replace"))[-_STDERR_TAIL:]
+
+
+_MEANING = {
+    "SIGXCPU": ": its CPU time limit was reached",
+    "SIGKILL": ", e.g. for using too much memory",
+    "SIGSEGV": ": a segmentation fault",
+    "SIGXFSZ": ": a file grew past the file size limit",
+}
 
 
 class _Died(Exception):

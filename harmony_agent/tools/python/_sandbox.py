@@ -64,8 +64,11 @@ class SandboxLimits:
                 raise ValueError(f"SandboxLimits.{name} must be a positive int or None")
 
     def prlimit_args(self) -> list[str]:
-        """The limits as ``prlimit`` options (soft = hard)."""
-        options = {"as": self.memory, "nproc": self.processes, "cpu": self.cpu_time}
+        """The limits as ``prlimit`` options (soft = hard, except CPU time: a second of
+        grace after the soft limit's SIGXCPU, so the death is reported as such)."""
+        options: dict[str, object] = {"as": self.memory, "nproc": self.processes}
+        if self.cpu_time is not None:
+            options["cpu"] = f"{self.cpu_time}:{self.cpu_time + 1}"
         options["fsize"] = self.file_size
         return [f"--{key}={value}" for key, value in options.items() if value is not None]
 
@@ -153,7 +156,9 @@ class Bubblewrap(Sandbox):
     def _wrapper(self) -> list[str]:
         """bwrap's options up to the per-kernel binds."""
         args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        args += ["--perms", "1777", "--tmpfs", "/tmp", "--tmpfs", "/mnt"]
+        if self.as_root:  # the kernel's uid must be able to write its /tmp
+            args += ["--perms", "1777"]
+        args += ["--tmpfs", "/tmp", "--tmpfs", "/mnt"]
         for hidden in _hidden_dirs():
             args += ["--tmpfs", hidden]
         for path in self._binds:
