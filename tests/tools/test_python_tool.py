@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import pytest
@@ -109,8 +110,6 @@ async def test_a_crashed_kernel_restarts_with_a_clear_message(python_tool: ha.Py
             "import os, signal, threading\n"
             "threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGKILL)).start()",
         )
-        import asyncio
-
         await asyncio.sleep(1.0)
         text = await run_code(run, "print('again')")
         assert text.startswith("[The kernel had stopped (killed by SIGKILL)")
@@ -186,7 +185,6 @@ def test_unsandboxed_mode_says_so_and_runs_in_the_workdir(tmp_path):
         assert f"The drive at '{tmp_path}' can be used" in text
         assert "not restricted" in text
         assert tool.sandbox == "none"
-        import asyncio
 
         async def go() -> str:
             async with tool.session() as run:
