@@ -12,9 +12,9 @@ from harmony_agent.tools import SandboxLimits, Tool, ToolCall
 
 @pytest.fixture(scope="session")
 def python_tool() -> Iterator[ha.PythonTool]:
-    """Sandboxed, 3 s per call, 1 GiB of memory, 64 processes, two kernels kept warm."""
+    """Sandboxed, 5 s per call, 1 GiB of memory, 64 processes, two kernels kept warm."""
     tool = ha.PythonTool(
-        timeout=3,
+        timeout=5,
         limits=SandboxLimits(memory=1 << 30, processes=64),
         pool_size=2,
         max_kernels=12,
