@@ -109,8 +109,10 @@ async def test_runs_beyond_the_cap_wait_for_a_kernel():
 
         async def one(i: int) -> str:
             async with tool.session() as run:
+                answer = await run_code(run, f"{i} * 2")
                 seen.append(tool._pool.live)
-                return await run_code(run, f"{i} * 2")
+                await asyncio.sleep(0.2)  # the other run waits meanwhile
+                return answer
 
         assert await asyncio.gather(one(1), one(2)) == ["2", "4"]
         assert max(seen) == 1
