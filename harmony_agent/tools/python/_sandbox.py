@@ -156,9 +156,8 @@ class Bubblewrap(Sandbox):
     def _wrapper(self) -> list[str]:
         """bwrap's options up to the per-kernel binds."""
         args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        if self.as_root:  # the kernel's uid must be able to write its /tmp
-            args += ["--perms", "1777"]
-        args += ["--tmpfs", "/tmp", "--tmpfs", "/mnt"]
+        # /tmp writable for the kernel's uid (else bwrap makes it 0755, owned by root)
+        args += ["--perms", "1777", "--tmpfs", "/tmp", "--tmpfs", "/mnt"]
         for hidden in _hidden_dirs():
             args += ["--tmpfs", hidden]
         for path in self._binds:
@@ -258,17 +257,19 @@ def _hidden_dirs() -> list[str]:
     seen: list[str] = []
     for path in candidates:
         real = os.path.realpath(path)
-        if real != "/" and os.path.isdir(real) and real not in seen:
+        masked = real in ("/", "/tmp", "/mnt") or any(_under(real, s) for s in seen)
+        if not masked and os.path.isdir(real):
             seen.append(real)
     return seen
 
 
 def _visible_paths(python: str) -> list[str]:
     """The interpreter's directories that lie under a hidden one, to bind back read-only."""
+    # sys.path[0] is the directory of the running script (or ''): not the interpreter's.
     if os.path.realpath(python) == os.path.realpath(sys.executable):
-        paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path]
+        paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path[1:]]
     else:
-        code = "import sys, json; print(json.dumps([sys.prefix, sys.base_prefix, *sys.path]))"
+        code = "import sys, json; print(json.dumps([sys.prefix, sys.base_prefix, *sys.path[1:]]))"
         try:
             out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
         except (OSError, subprocess.CalledProcessError) as exc:
@@ -277,12 +278,12 @@ def _visible_paths(python: str) -> list[str]:
 
         paths = json.loads(out.stdout)
     paths.append(os.path.dirname(os.path.dirname(os.path.realpath(python))))
-    hidden = _hidden_dirs()
+    hidden = ["/tmp", *_hidden_dirs()]  # /tmp is the sandbox's own too
     needed = sorted(
         {
-            os.path.realpath(p)
-            for p in paths
-            if p and os.path.isdir(p) and any(_under(os.path.realpath(p), h) for h in hidden)
+            real
+            for real in (os.path.realpath(p) for p in paths if p and os.path.isdir(p))
+            if real not in hidden and any(_under(real, h) for h in hidden)
         }
     )
     kept: list[str] = []
