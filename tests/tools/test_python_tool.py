@@ -130,6 +130,12 @@ def test_code_of_accepts_what_the_model_writes(body: str, code: str):
     assert code_of(ToolCall("functions.python", body, "<|constrain|>json")) == code
 
 
+def test_a_dict_sent_to_python_as_code_stays_code():
+    from harmony_agent.tools.python import code_of
+
+    assert code_of(ToolCall("python", '{"code": "x"}', "code")) == '{"code": "x"}'
+
+
 async def test_empty_code_is_an_error_for_the_model(python_tool: ha.PythonTool):
     with pytest.raises(ha.ToolError, match="no code"):
         await python_tool.call(ToolCall("python", "   "))

@@ -233,11 +233,13 @@ async def _answer(state: KernelSession, call: ToolCall) -> list[Message]:
 def code_of(call: ToolCall) -> str:
     """The source code a call carries.
 
-    The message body as written; also accepted: code in a Markdown fence, and a JSON
-    object with a ``code`` field (as the model writes when it calls ``functions.python``).
+    The message body as written; also accepted: code in a Markdown fence, and, for a
+    call made like a function call (to ``functions.python`` or with a JSON content type),
+    a JSON object with a ``code`` field.
     """
     text = call.arguments.strip()
-    if text.startswith("{"):
+    like_a_function = call.namespace == "functions" or "json" in (call.content_type or "")
+    if like_a_function and text.startswith("{"):
         try:
             value = json.loads(text)
         except ValueError:
