@@ -170,18 +170,20 @@ class JupyterExecutor(Executor):
                 await asyncio.wait_for(self._proc.wait(), 10)
         if self._stderr_task is not None:
             self._stderr_task.cancel()
+        if self._client is not None:
+            client, self._client = self._client, None
+            with contextlib.suppress(Exception):
+                client.stop_channels()
         self._cleanup()
 
     def kill(self) -> None:
+        # Any thread may call this: only a signal and file removal, no socket is touched
+        # (close() stops the client's channels on the kernels' loop).
         self._closed = True
         proc = self._proc
         if proc is not None and proc.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
-        if self._client is not None:
-            client, self._client = self._client, None
-            with contextlib.suppress(Exception):
-                client.stop_channels()
         if self._dir is not None:  # the connection files; the uid is released by close()
             shutil.rmtree(self._dir, ignore_errors=True)
 
@@ -281,6 +283,10 @@ class JupyterExecutor(Executor):
             if not self.alive:
                 raise _Died from None
             return None
+        except Exception:
+            if self._closed:  # closed under our feet (the tool was closed mid-call)
+                raise _Died from None
+            raise
 
     async def _drain(self, channel: Any) -> None:
         with contextlib.suppress(Empty):
