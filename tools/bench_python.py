@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -20,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 import harmony_agent as ha  # noqa: E402
 from harmony_agent.tools import ToolCall  # noqa: E402
 from harmony_agent.tools.python import _thread  # noqa: E402
-from harmony_agent.tools.python._jupyter import JupyterExecutor  # noqa: E402
+from harmony_agent.tools.python._jupyter import _KERNEL_OPTIONS, JupyterExecutor  # noqa: E402
 from harmony_agent.tools.python._sandbox import SandboxLimits, resolve  # noqa: E402
 
 CALLS = 200
@@ -50,11 +51,26 @@ def bare_per_call() -> float:
         manager.shutdown_kernel(now=True)
 
 
-def bare_minimal_per_call() -> float:
+def _same_kernel() -> tuple[Any, Any]:
+    """A bare kernel started like ours (IPC transport, history off), without a sandbox."""
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(transport="ipc", ip=str(Path(tempfile.mkdtemp()) / "k"))
+    manager.start_kernel(extra_arguments=list(_KERNEL_OPTIONS), stderr=subprocess.DEVNULL)
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    return manager, client
+
+
+def bare_minimal_per_call(same_options: bool = False) -> float:
     """jupyter_client at its leanest: execute, then read iopub until the kernel is idle."""
     from jupyter_client.manager import start_new_kernel
 
-    manager, client = start_new_kernel(stderr=subprocess.DEVNULL)
+    if same_options:
+        manager, client = _same_kernel()
+    else:
+        manager, client = start_new_kernel(stderr=subprocess.DEVNULL)
 
     def once() -> None:
         msg_id = client.execute(CODE)
@@ -149,15 +165,18 @@ def bare_startup(rounds: int = 5) -> float:
 def main() -> None:
     bare = bare_per_call()
     lean = bare_minimal_per_call()
+    same = bare_minimal_per_call(same_options=True)
     sandboxed = asyncio.run(ours_per_call("auto"))
     plain = asyncio.run(ours_per_call("none"))
     rows = [
         (f"per call, {CODE!r}, median of {CALLS}", None),
         ("bare jupyter_client, unsandboxed kernel (execute_interactive)", bare),
         ("bare jupyter_client, unsandboxed kernel (execute + read iopub)", lean),
+        ("bare jupyter_client, kernel options as ours (IPC, no history)", same),
         ("PythonTool, bubblewrap sandbox", sandboxed),
         ("  overhead vs bare (execute_interactive)", sandboxed - bare),
         ("  overhead vs bare (execute + read iopub)", sandboxed - lean),
+        ("  overhead vs bare with our kernel options", sandboxed - same),
         ("PythonTool, sandbox='none'", plain),
         ("first call of a run, warm pool (median of 10)", None),
         ("PythonTool, bubblewrap sandbox", asyncio.run(first_call_warm())),
