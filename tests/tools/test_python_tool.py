@@ -170,6 +170,20 @@ def test_agent_end_to_end_with_a_scripted_model(python_tool: ha.PythonTool):
     ]
 
 
+def test_the_tools_own_timeout_wins_over_the_agents(python_tool: ha.PythonTool):
+    backend = ha.backends.Scripted(
+        [
+            "<|channel|>analysis to=python code<|message|>import time\ntime.sleep(60)<|call|>",
+            "<|channel|>final<|message|>Too slow.<|return|>",
+        ]
+    )
+    result = ha.Agent(backend, tools=[python_tool], tool_timeout=1).run("Wait.")
+    answer = next(m for m in result.messages if m.role is ha.Role.TOOL).text
+    assert answer.endswith(
+        "[Execution timed out after 5 seconds and was interrupted. Variables and imports are kept.]"
+    )
+
+
 def test_functions_python_goes_to_a_function_of_that_name_first(python_tool: ha.PythonTool):
     from harmony_agent.tools._base import resolve, route_table
 

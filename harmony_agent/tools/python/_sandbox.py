@@ -21,14 +21,10 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from harmony_agent.errors import ToolError
 
 __all__ = ["DATA_DIR", "Bubblewrap", "Launch", "NoSandbox", "Sandbox", "SandboxLimits", "resolve"]
-
-#: What the sandbox's ``mode`` may be.
-SandboxMode = Literal["auto", "bwrap", "none"]
 
 #: Where the workdir appears inside the sandbox (what gpt-oss was trained to use).
 DATA_DIR = "/mnt/data"
