@@ -15,7 +15,9 @@ import pytest
 import harmony_agent as ha
 from harmony_agent.tools import ToolCall
 from tests.tools._kernels import kernel_dir, processes_mentioning, wait_gone
-from tests.tools.conftest import run_code
+from tests.tools.conftest import requires_sandbox, run_code
+
+pytestmark = requires_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -150,7 +152,9 @@ asyncio.run(main())
 """
 
 
-@pytest.mark.parametrize(("sandbox", "how"), [("auto", "exit"), ("auto", "kill"), ("none", "exit")])
+@pytest.mark.parametrize(
+    ("sandbox", "how"), [("auto", "exit"), ("auto", "kill"), ("none", "exit"), ("none", "kill")]
+)
 def test_no_kernel_left_when_the_process_exits(sandbox: str, how: str):
     child = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(_CHILD), sandbox, how],

@@ -13,7 +13,7 @@ import pytest
 
 import harmony_agent as ha
 from harmony_agent.tools import SandboxLimits
-from tests.tools.conftest import run_code
+from tests.tools.conftest import requires_sandbox, run_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,6 +145,7 @@ def test_bad_sandbox_name_is_refused():
         ha.PythonTool(sandbox="docker")  # type: ignore[arg-type]
 
 
+@requires_sandbox
 async def test_cpu_time_and_file_size_limits_bind():
     limits = SandboxLimits(cpu_time=3, file_size=1 << 20)
     tool = ha.PythonTool(timeout=20, limits=limits, pool_size=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from pathlib import Path
 
 import pytest
 
@@ -199,7 +200,7 @@ def test_functions_python_goes_to_a_function_of_that_name_first(python_tool: ha.
     assert resolve(route_table(tools), "python") == 0
 
 
-def test_unsandboxed_mode_says_so_and_runs_in_the_workdir(tmp_path):
+def test_unsandboxed_mode_says_so_and_runs_in_the_workdir(tmp_path: Path):
     with ha.PythonTool(timeout=5, sandbox="none", workdir=tmp_path, pool_size=0) as tool:
         text = tool.namespace.description or ""
         assert f"The drive at '{tmp_path}' can be used" in text
