@@ -155,3 +155,13 @@ async def test_cpu_time_and_file_size_limits_bind():
         text = await run_code(run, "while True:\n    pass")
         assert "The kernel crashed while running this code (killed by SIGXCPU" in text
         assert await run_code(run, "print('fresh')") == "fresh"
+
+
+def test_limits_must_be_positive():
+    with pytest.raises(ValueError, match="memory"):
+        SandboxLimits(memory=0)
+    assert (
+        SandboxLimits(memory=None, processes=None, cpu_time=None, file_size=None).prlimit_args()
+        == []
+    )
+    assert SandboxLimits(cpu_time=5).prlimit_args()[2] == "--cpu=5:6"

@@ -213,3 +213,17 @@ def test_unsandboxed_mode_says_so_and_runs_in_the_workdir(tmp_path: Path):
 
         assert asyncio.run(go()) == repr(str(tmp_path))
         assert (tmp_path / "f.txt").read_text() == "x"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"timeout": 0},
+        {"pool_size": 3, "max_kernels": 2},
+        {"output_limit": 5},
+        {"interrupt_grace": 0},
+    ],
+)
+def test_bad_options_are_refused(options: dict[str, float]):
+    with pytest.raises(ValueError):
+        ha.PythonTool(sandbox="none", **options)  # type: ignore[arg-type]

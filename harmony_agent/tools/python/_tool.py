@@ -89,11 +89,13 @@ class PythonTool(Tool):
     ) -> None:
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, got {timeout!r}")
-        if pool_size < 0 or max_kernels < 1 or output_limit < 100:
+        if not 0 <= pool_size <= max_kernels or output_limit < 100:
             raise ValueError(
-                "pool_size must be >= 0, max_kernels >= 1 and output_limit >= 100, got "
-                f"{pool_size}, {max_kernels}, {output_limit}"
+                "need 0 <= pool_size <= max_kernels and output_limit >= 100, got "
+                f"pool_size={pool_size}, max_kernels={max_kernels}, output_limit={output_limit}"
             )
+        if not (startup_timeout > 0 and interrupt_grace > 0):
+            raise ValueError("startup_timeout and interrupt_grace must be positive")
         self.limits = limits or SandboxLimits()
         self.python = python or sys.executable
         self._sandbox = resolve(sandbox, self.limits, python=self.python)
