@@ -227,3 +227,22 @@ def test_unsandboxed_mode_says_so_and_runs_in_the_workdir(tmp_path: Path):
 def test_bad_options_are_refused(options: dict[str, float]):
     with pytest.raises(ValueError):
         ha.PythonTool(sandbox="none", **options)  # type: ignore[arg-type]
+
+
+def test_a_kernel_that_cannot_start_is_reported_to_the_model(tmp_path: Path):
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho 'No module named ipykernel' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    backend = ha.backends.Scripted(
+        [
+            "<|channel|>analysis to=python code<|message|>print(1)<|call|>",
+            "<|channel|>final<|message|>No Python today.<|return|>",
+        ]
+    )
+    with ha.PythonTool(sandbox="none", python=str(fake), pool_size=0) as tool:
+        result = ha.Agent(backend, tools=[tool]).run("Run it.")
+    answer = next(m for m in result.messages if m.role is ha.Role.TOOL).text
+    assert answer == (
+        "Error: the Python kernel failed to start (exited with status 3): No module named ipykernel"
+    )
+    assert result.final_text == "No Python today."
