@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,21 @@ async def test_close_stops_warm_kernels_and_refuses_new_calls():
     assert not wait_gone(pids)
     with pytest.raises(ha.ToolError, match="closed"):
         await tool.call(ToolCall("python", "1"))
+
+
+def test_a_forgotten_tool_kills_its_kernels_when_collected():
+    import gc
+
+    tool = ha.PythonTool(timeout=5, pool_size=1)
+    workdir = str(tool.workdir)
+    deadline = time.monotonic() + 30
+    while len(processes_mentioning(workdir)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the warm kernel starting
+    pids = processes_mentioning(workdir)
+    assert pids
+    del tool
+    gc.collect()
+    assert not wait_gone(pids)
 
 
 _CHILD = """
