@@ -92,7 +92,8 @@ class JupyterExecutor(Executor):
         from jupyter_client.asynchronous.client import AsyncKernelClient
         from jupyter_client.connect import write_connection_file
 
-        self._dir = Path(tempfile.mkdtemp(prefix="harmony-agent-kernel-"))
+        _sweep_once()
+        self._dir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
         conn_file, info = write_connection_file(
             str(self._dir / "kernel.json"),
             transport="ipc",
@@ -305,6 +306,28 @@ _MEANING = {
     "SIGSEGV": ": a segmentation fault",
     "SIGXFSZ": ": a file grew past the file size limit",
 }
+
+
+_PREFIX = "harmony-agent-kernel-"
+_swept = False
+
+
+def _sweep_once() -> None:
+    """Remove the kernel directories of processes that are gone (killed, so no clean-up)."""
+    global _swept
+    if _swept:
+        return
+    _swept = True
+    for entry in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
+        owner = entry.name[len(_PREFIX) :].split("-", 1)[0]
+        if not owner.isdigit():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            pass  # alive (someone else's)
 
 
 class _Died(Exception):
