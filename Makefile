@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint typecheck bench clean
+.PHONY: demo test test-all lint typecheck bench clean sandbox-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -12,14 +12,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) sandbox-deps
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP)
+test: $(STAMP) sandbox-deps
 	$(BIN)/python -m pytest -q -m "not gpu" --cov=harmony_agent --cov-report=term:skip-covered
 
-test-all: $(STAMP)
+test-all: $(STAMP) sandbox-deps
 	$(BIN)/python -m pytest -q
+
+# The python tool's sandbox: bubblewrap (installed here when we are root and it is missing).
+sandbox-deps:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; \
+	  else echo "note: bubblewrap (bwrap) is missing; install it for PythonTool's sandbox"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check harmony_agent tests tools examples

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     )
     from harmony_agent.format._parser import StreamParser
     from harmony_agent.format._visible import VisibleTextFilter, strip_reasoning, visible_text
-    from harmony_agent.tools import FunctionTool, Tool, ToolCall, tool
+    from harmony_agent.tools import FunctionTool, PythonTool, Tool, ToolCall, tool
 
 __version__ = "0.1.0"
 
@@ -75,6 +75,7 @@ _LAZY = {
     "strip_reasoning": "harmony_agent.format._visible",
     "visible_text": "harmony_agent.format._visible",
     "FunctionTool": "harmony_agent.tools",
+    "PythonTool": "harmony_agent.tools",
     "Tool": "harmony_agent.tools",
     "ToolCall": "harmony_agent.tools",
     "tool": "harmony_agent.tools",
@@ -116,6 +117,7 @@ __all__ = [
     "MessageStart",
     "ParseError",
     "ParseIssue",
+    "PythonTool",
     "ReasoningEffort",
     "RenderConfig",
     "RenderError",

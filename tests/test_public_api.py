@@ -29,6 +29,7 @@ PROMISED = {
     "events",
     "tool",
     "FunctionTool",
+    "PythonTool",
     "Agent",
     "SamplingParams",
     "RunResult",
@@ -40,8 +41,8 @@ PROMISED = {
     "ToolError",
     "BackendError",
 }
-# Promised by API.md §4 but built by their own issues (sandboxed python, browser).
-PENDING = {"PythonTool", "BrowserTool"}
+# Promised by API.md §4 but built by its own issue (browser).
+PENDING = {"BrowserTool"}
 # What we add on purpose.
 ADDED = {
     "Backend",

@@ -318,6 +318,7 @@ def _script(name: str, *args: str) -> None:
 
 
 SECTIONS = ["load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency"]
+SECTIONS.append("python")
 
 
 def main(argv: list[str]) -> None:
@@ -347,6 +348,9 @@ def main(argv: list[str]) -> None:
         _script("bench_agent.py")
     if "concurrency" in wanted:
         bench_concurrency(enc)
+    if "python" in wanted:
+        print("python tool: per-call overhead, warm start, kernel start-up (tools/bench_python.py)")
+        _script("bench_python.py")
 
 
 def _version(name: str) -> str:

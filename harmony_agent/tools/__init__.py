@@ -1,4 +1,4 @@
-"""Tools the agent can call: the tool interface and function tools.
+"""Tools the agent can call: the tool interface, function tools and the python tool.
 
 Write a function with type hints and a docstring and decorate it with :func:`tool`
 (or pass it as it is); implement :class:`Tool` for anything else (a namespace for the
@@ -8,11 +8,14 @@ prompt and an async ``call``).
 from harmony_agent.tools._base import Placement, Tool, ToolCall, error_text
 from harmony_agent.tools._docstring import Docstring, parse_docstring
 from harmony_agent.tools._function import FunctionTool, as_tool, result_text, tool
+from harmony_agent.tools.python import PythonTool, SandboxLimits
 
 __all__ = [
     "Docstring",
     "FunctionTool",
     "Placement",
+    "PythonTool",
+    "SandboxLimits",
     "Tool",
     "ToolCall",
     "as_tool",

@@ -185,10 +185,13 @@ def resolve(table: dict[str, int], recipient: str) -> int | None:
     """The index of the tool that answers ``recipient``, or None for an unknown one.
 
     A bare function name the model forgot to prefix (``"get_weather"``) resolves when
-    exactly one tool has a function of that name.
+    exactly one tool has a function of that name, and ``"functions.python"`` (gpt-oss
+    sometimes writes it) reaches the python tool when no function is called ``python``.
     """
     recipient = recipient.strip()
     index = table.get(recipient)
+    if index is None and recipient == "functions.python":
+        return table.get("python")
     if index is not None or "." in recipient:
         return index
     matches = {i for full, i in table.items() if full.rpartition(".")[2] == recipient}
