@@ -7,6 +7,7 @@ the agent loop, tools and backends load on first use.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from harmony_agent.errors import (
@@ -54,6 +55,10 @@ if TYPE_CHECKING:
     from harmony_agent.tools import FunctionTool, PythonTool, Tool, ToolCall, tool
 
 __version__ = "0.1.0"
+
+# A library adds no handler of its own: nothing is printed until the application
+# configures logging (without this, Python would print warnings to stderr).
+logging.getLogger("harmony_agent").addHandler(logging.NullHandler())
 
 _LAZY = {
     "Agent": "harmony_agent.agent",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -94,11 +93,7 @@ def test_readme_block_runs(
     server_class = SERVERS[mark.removeprefix("server=")]
     with server_class(weather_model, model_name="gpt-oss:20b") as server:
         code = URL.sub(server.base_url, code)
-        with warnings.catch_warnings():
-            # agent.run() leaves the backend's HTTP client to the garbage collector once
-            # its event loop is gone (a ResourceWarning, not a failure of the block)
-            warnings.simplefilter("ignore", ResourceWarning)
-            exec(compile(code, f"README.md:{line + 1}", "exec"), namespace)
-            namespace.clear()
-            gc.collect()
+        exec(compile(code, f"README.md:{line + 1}", "exec"), namespace)
+        namespace.clear()
+        gc.collect()  # an HTTP client left open would warn here (warnings are errors)
         assert server.requests_seen > 0, "the block never reached the server"

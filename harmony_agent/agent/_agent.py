@@ -155,7 +155,7 @@ class Agent:
     # -- public API -------------------------------------------------------------------
     def run(self, input: AgentInput) -> RunResult:
         """Run until the model answers or a limit is reached (blocking; see :meth:`arun`)."""
-        return _run_sync(self.arun(input))
+        return _run_sync(released(self.backend, self.arun(input)))
 
     async def arun(self, input: AgentInput) -> RunResult:
         """Run until the model answers or a limit is reached.
@@ -460,6 +460,21 @@ async def _closing(iterator: AsyncIterator[_T]) -> AsyncIterator[AsyncIterator[_
         close = getattr(iterator, "aclose", None)
         if close is not None:
             await close()
+
+
+async def released(backend: Backend, awaitable: Awaitable[_T]) -> _T:
+    """Await ``awaitable``, then let ``backend`` release what it holds for this event loop.
+
+    The blocking entry points (``run``, ``run_many``) end their event loop when they
+    return; an HTTP backend's client belongs to that loop and is closed here, not left
+    to the garbage collector.
+    """
+    try:
+        return await awaitable
+    finally:
+        release = getattr(backend, "release_loop", None)
+        if release is not None:
+            await release()
 
 
 def _run_sync(coro: Coroutine[Any, Any, _T]) -> _T:

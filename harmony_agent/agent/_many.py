@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from harmony_agent.agent._agent import Agent, AgentInput, _run_sync
+from harmony_agent.agent._agent import Agent, AgentInput, _run_sync, released
 from harmony_agent.agent._result import RunResult
 from harmony_agent.format._conversation import Conversation
 
@@ -30,13 +30,16 @@ def run_many(
     See :func:`arun_many`.
     """
     results: list[RunResult] = _run_sync(
-        arun_many(
-            agent,
-            prompts,
-            concurrency=concurrency,
-            progress=progress,
-            jsonl=jsonl,
-            raise_errors=raise_errors,
+        released(
+            agent.backend,
+            arun_many(
+                agent,
+                prompts,
+                concurrency=concurrency,
+                progress=progress,
+                jsonl=jsonl,
+                raise_errors=raise_errors,
+            ),
         )
     )
     return results

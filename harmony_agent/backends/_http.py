@@ -183,6 +183,15 @@ class HTTPBackend(AsyncClosing):
         self._client_loop = loop
         return self._client
 
+    async def release_loop(self) -> None:
+        """Close the client this backend opened in the running event loop, if any.
+
+        ``agent.run`` and ``run_many`` call it before their event loop ends; the next
+        request opens a new client.
+        """
+        if self._client is not None and self._client_loop is asyncio.get_running_loop():
+            await self.aclose()
+
     async def aclose(self) -> None:
         """Close the HTTP client (if this backend created it)."""
         client, self._client = self._client, None

@@ -65,3 +65,17 @@ async def test_a_server_that_comes_back_is_retried_again() -> None:
         chunks = [list(c) async for c in backend.stream([1], params)]  # one try: it is back
         assert [t for c in chunks for t in c] == [200005, 17196]
         assert backend._retries() == backend.max_retries  # known to be up again
+
+
+def test_blocking_runs_close_the_client_of_their_event_loop() -> None:
+    """``run`` and ``run_many`` end their loop: its HTTP client is closed, not leaked."""
+    with FakeVLLMServer() as server:
+        backend = VLLM(server.base_url, model=MODEL)
+        agent = ha.Agent(backend)
+        assert agent.run("hi").stop_reason == "final"
+        assert backend._client is None
+        assert [r.stop_reason for r in ha.run_many(agent, ["a", "b"], progress=False)] == [
+            "final",
+            "final",
+        ]
+        assert backend._client is None
