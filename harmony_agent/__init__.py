@@ -34,9 +34,10 @@ from harmony_agent.format import (
 )
 
 if TYPE_CHECKING:
-    from harmony_agent import backends, events
+    from harmony_agent import backends, browser, events
     from harmony_agent.agent import Agent, RunResult, run_many
     from harmony_agent.agent._backend import Backend, SamplingParams
+    from harmony_agent.browser import BrowserTool
     from harmony_agent.events import (
         ContentDelta,
         Event,
@@ -59,6 +60,7 @@ _LAZY = {
     "run_many": "harmony_agent.agent",
     "Backend": "harmony_agent.agent._backend",
     "SamplingParams": "harmony_agent.agent._backend",
+    "BrowserTool": "harmony_agent.browser",
     "ContentDelta": "harmony_agent.events",
     "Event": "harmony_agent.events",
     "MessageEnd": "harmony_agent.events",
@@ -76,7 +78,7 @@ _LAZY = {
     "ToolCall": "harmony_agent.tools",
     "tool": "harmony_agent.tools",
 }
-_SUBMODULES = {"backends", "events", "compat", "testing"}
+_SUBMODULES = {"backends", "browser", "events", "compat", "testing"}
 
 
 def __getattr__(name: str) -> Any:
@@ -99,6 +101,7 @@ __all__ = [
     "Agent",
     "Backend",
     "BackendError",
+    "BrowserTool",
     "Channel",
     "ContentDelta",
     "Conversation",
@@ -132,6 +135,7 @@ __all__ = [
     "VisibleTextFilter",
     "VocabError",
     "backends",
+    "browser",
     "events",
     "load_encoding",
     "run_many",

@@ -39,9 +39,11 @@ PROMISED = {
     "ParseError",
     "ToolError",
     "BackendError",
+    "BrowserTool",
+    "browser",
 }
 # Promised by API.md §4 but built by their own issues (sandboxed python, browser).
-PENDING = {"PythonTool", "BrowserTool"}
+PENDING = {"PythonTool"}
 # What we add on purpose.
 ADDED = {
     "Backend",
