@@ -218,7 +218,7 @@ class _Writer:
                 continue
             saved, self.buf = self.buf, []
             self.children(cell, inline=True)
-            cells.append(_SPACES.sub(" ", "".join(self.buf)).strip())
+            cells.append(" ".join("".join(self.buf).split()))
             self.buf = saved
         if any(cells):
             self.buf.append("| " + " | ".join(cells) + " |")
@@ -235,7 +235,7 @@ class _Writer:
         href = str(el.get("href") or el.get("target") or "").strip()
         saved, self.buf = self.buf, []
         self.children(el, inline=True)
-        inner = _SPACES.sub(" ", "".join(self.buf)).strip()
+        inner = " ".join("".join(self.buf).split())
         self.buf = saved
         if not inner:
             return
