@@ -134,7 +134,7 @@ class _Writer:
             old, ordered = self.prefix, tag == "ol" or el.get("rend") == "ol"
             number = 0
             if el.text and el.text.strip():
-                self.buf.append(escape(el.text))
+                self.buf.append(_flat(el.text))
                 self.flush()
             for child in el:
                 if _local(child) in _ITEMS:
@@ -176,7 +176,7 @@ class _Writer:
         if space:
             self.buf.append(" ")
         if el.text:
-            self.buf.append(escape(el.text))
+            self.buf.append(_flat(el.text))
         for child in el:
             self.walk(child, inline)
             self.tail(child)
@@ -185,7 +185,7 @@ class _Writer:
 
     def tail(self, el: etree._Element) -> None:
         if el.tail:
-            self.buf.append(escape(el.tail))
+            self.buf.append(_flat(el.tail))
 
     def block(self, el: etree._Element, kind: str, prefix: str) -> None:
         self.flush()
@@ -200,7 +200,7 @@ class _Writer:
         self.buf.append(bullet)
         self.kind = "item"
         if el.text:
-            self.buf.append(escape(el.text))
+            self.buf.append(_flat(el.text))
         for child in el:
             if _local(child) in _LISTS:
                 self.kind = "item"
@@ -240,7 +240,7 @@ class _Writer:
         if not inner:
             return
         url = _absolute(self.base_url, href)
-        if url is not None and self._in_page(url):
+        if href.startswith("#") or (url is not None and self._in_page(url)):
             self.buf.append(f"\x00{inner}\x01")  # a skip link: dropped when alone in a block
             return
         if url is None or not re.sub(r"\[Image \d+(?:: [^\]]*)?\]", "", inner).strip():
@@ -251,6 +251,11 @@ class _Writer:
             link_id = self._ids[url] = len(self.links)
             self.links.append(Link(url=url, title=inner))
         self.buf.append(link_mark(link_id, inner, url, self.page_url))
+
+
+def _flat(text: str) -> str:
+    """A text node as display text: escaped, its source line breaks made spaces."""
+    return escape(text.replace("\r", " ").replace("\n", " "))
 
 
 def _local(el: etree._Element) -> str:
@@ -297,14 +302,13 @@ def _base(tree: lxml.html.HtmlElement | None, url: str) -> str:
     return url
 
 
-def _main(html: str, url: str) -> tuple[str, Iterator[etree._Element]] | None:
+def _main(html: str) -> tuple[str, Iterator[etree._Element]] | None:
     """trafilatura's main content: the title and the body (plus comments) elements."""
     import trafilatura
 
     try:
         doc = trafilatura.bare_extraction(
-            html,
-            url=url or None,
+            html,  # no url=: trafilatura would resolve relative links against the site root
             include_links=True,
             include_tables=True,
             include_images=True,
@@ -332,7 +336,7 @@ def html_to_page(html: str, url: str, *, main_content: bool = True) -> Page:
     text = ""
     links: list[Link] = []
     if main_content:
-        main = _main(html, url)
+        main = _main(html)
         if main is not None:
             title, bodies = main
             writer = _Writer(url, base, xml=True)
