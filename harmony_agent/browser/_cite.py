@@ -28,7 +28,7 @@ __all__ = ["Citation", "Citations", "citations"]
 MARK_RE = re.compile(r"【\s*(\d+)\s*†\s*L(\d+)(?:\s*[-–]\s*L?(\d+))?\s*】")
 _HEADER_RE = re.compile(r"^\[(\d+)\] (.*)$")
 _LINE_RE = re.compile(r"^L(\d+): (.*)$")
-_URL_RE = re.compile(r"^(.*) \(((?:https?|file|view-source):[^\s]*)\)$")
+_URL_RE = re.compile(r"^(.*?) \(((?:https?|file|view-source):.*)\)$")
 _FIND_RE = re.compile(r"^# 【\d+†match at L(\d+)】$")
 
 
@@ -205,13 +205,22 @@ def _resolve(mark: re.Match[str], shown: dict[int, _Shown]) -> Citation:
         if source.page is not None:
             url, title, first, last, quote = _from_page(source.page, first, last)
         else:
-            quote = strip_links("\n".join(source.lines[n] for n in range(first, last + 1)
-                                          if n in source.lines)).strip()  # fmt: skip
+            quote = _join([source.lines[n] for n in range(first, last + 1) if n in source.lines])
             if url is not None and "/find?pattern=" in url:
                 url, first, last = _find_origin(url, source.lines, first, last)
         if url is not None and url.startswith("search:"):
             url = None
     return Citation(mark.group(0), mark.start(), mark.end(), cursor, first, last, url, title, quote)
+
+
+def _join(lines: list[str]) -> str:
+    """Shown lines unwrapped: a line the wrapper broke ends in whitespace."""
+    out: list[str] = []
+    for line in lines:
+        if out and not out[-1][-1:].isspace():
+            out.append("\n")
+        out.append(line)
+    return strip_links("".join(out)).strip()
 
 
 def _from_page(page: Page, first: int, last: int) -> tuple[str | None, str, int, int, str]:

@@ -16,7 +16,8 @@ from harmony_agent.testing.fake_web import Route, WebServer
 PAGES = Path(__file__).resolve().parent.parent / "data" / "pages"
 CASES = [json.loads(line) for line in (PAGES / "cases.jsonl").read_text().splitlines() if line]
 
-ARTICLE = b"""<!doctype html><html><head><title>Tide pools &amp; crabs</title></head><body>
+ARTICLE = (
+    b"""<!doctype html><html><head><title>Tide pools &amp; crabs</title></head><body>
 <nav><a href="/">Home</a> | <a href="/about">About</a></nav>
 <article><h1>Tide pools</h1>
 <p>Tide pools hold sea stars, anemones and hermit crabs. Read the
@@ -26,11 +27,14 @@ stay text.</p>
 <p><img src="/crab.png" alt="A hermit crab in a shell"> Hermit crabs change shells as they grow.</p>
 <table><tr><th>Animal</th><th>Zone</th></tr><tr><td>Sea star</td><td>Low</td></tr></table>
 <ul><li>Go at low tide.</li><li>Step on bare rock.</li></ul>
-""" + b"".join(
-    b"<p>Paragraph %d about the intertidal zone, barnacles, mussels and limpets that cling to "
-    b"rocks when the water leaves them exposed to sun and wind.</p>\n" % i
-    for i in range(60)
-) + b"</article></body></html>"
+"""
+    + b"".join(
+        b"<p>Paragraph %d about the intertidal zone, barnacles, mussels and limpets that cling to "
+        b"rocks when the water leaves them exposed to sun and wind.</p>\n" % i
+        for i in range(60)
+    )
+    + b"</article></body></html>"
+)
 
 GUIDE = b"""<html><head><title>Field guide</title></head><body><main>
 <h1>Field guide</h1><p>Sea stars regrow lost arms. Anemones sting small fish. Hermit crabs

@@ -30,7 +30,10 @@ def tiny_pdf(text: str) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)
 
 
@@ -53,14 +56,18 @@ def test_page_text_and_quote() -> None:
 
 
 def test_html_main_content_links_images_and_skip_links() -> None:
-    html = """<html><head><title>T</title><base href="https://docs.example/guide/"></head><body>
+    html = (
+        """<html><head><title>T</title><base href="https://docs.example/guide/"></head><body>
     <p><a href="#content">Skip to content</a></p>
     <main><h2>Setup</h2><p>Install the <a href="pkg.html">package</a>, then read
     <a href="mailto:x@y.z">mail</a> and <a href="javascript:void(0)">js</a>.</p>
     <ol><li>one</li><li>two <ul><li>nested</li></ul></li></ol>
     <pre>code  block
       indented</pre><p>x<sup>2</sup> and H<sub>2</sub>O.</p>
-    <p>""" + "Filler sentence for the main text. " * 10 + "</p></main></body></html>"
+    <p>"""
+        + "Filler sentence for the main text. " * 10
+        + "</p></main></body></html>"
+    )
     page = html_to_page(html, "https://docs.example/guide/index.html")
     text = page.text
     assert page.title == "T"

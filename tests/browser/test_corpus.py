@@ -17,7 +17,9 @@ def _flat(text: str) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
-async def test_page_shows_main_text_without_boilerplate(web: WebServer, case: dict[str, Any]) -> None:
+async def test_page_shows_main_text_without_boilerplate(
+    web: WebServer, case: dict[str, Any]
+) -> None:
     tool = BrowserTool(LocalIndex(), allowed_hosts=["127.0.0.1"])
     async with tool.session() as s:
         first = await call(s, "open", id=web.url(f"/corpus/{case['file']}"))

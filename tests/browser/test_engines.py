@@ -10,7 +10,10 @@ from harmony_agent.browser._engines import WebEngine
 from harmony_agent.testing.fake_search import ENGINES, FakeSearchServer, Hit
 from tests.browser.conftest import answer, call
 
-HITS = [Hit(f"https://site{n}.example/page", f"Result <b>{n}</b>", f"about &amp; {n}") for n in range(12)]
+HITS = [
+    Hit(f"https://site{n}.example/page", f"Result <b>{n}</b>", f"about &amp; {n}")
+    for n in range(12)
+]
 
 
 def engine_for(name: str, server: FakeSearchServer, key: str | None = None) -> WebEngine:

@@ -55,7 +55,9 @@ async def test_allowed_name_connects_to_the_checked_address(web: WebServer) -> N
 
 
 @pytest.mark.parametrize("path", ["/to-private", "/to-metadata"])
-async def test_redirects_are_checked_on_every_hop(web: WebServer, tool: BrowserTool, path: str) -> None:
+async def test_redirects_are_checked_on_every_hop(
+    web: WebServer, tool: BrowserTool, path: str
+) -> None:
     async with tool.session() as s:
         out = await answer(s, "open", f'{{"id": "{web.url(path)}"}}')
     assert "refused" in out[0].text and ("10.0.0.1" in out[0].text or "169.254" in out[0].text)

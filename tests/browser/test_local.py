@@ -15,10 +15,14 @@ from tests.browser.conftest import call
 def folder(tmp_path: Path) -> Path:
     docs = tmp_path / "docs"
     (docs / "sub").mkdir(parents=True)
-    (docs / "kelp.md").write_text("# Kelp forests\n\nKelp grows fast in cold water. Otters eat urchins.\n")
+    (docs / "kelp.md").write_text(
+        "# Kelp forests\n\nKelp grows fast in cold water. Otters eat urchins.\n"
+    )
     (docs / "sub" / "reef.html").write_text(
         "<html><head><title>Coral reefs</title></head><body><main><p>Coral reefs are built by "
-        "polyps. See <a href='../kelp.md'>kelp</a>. " + "Reefs shelter fish. " * 20 + "</p></main></body></html>"
+        "polyps. See <a href='../kelp.md'>kelp</a>. "
+        + "Reefs shelter fish. " * 20
+        + "</p></main></body></html>"
     )
     (docs / "notes.txt").write_bytes("Gezeiten und Meeresströmungen.".encode("cp1252"))
     (docs / "image.png").write_bytes(b"\x89PNG")
