@@ -22,7 +22,8 @@ from harmony_agent.browser._engines import (
 from harmony_agent.browser._fetch import Limits
 from harmony_agent.browser._local import IndexStats, LocalIndex, build_index, default_index_path
 from harmony_agent.browser._page import Link, Page
-from harmony_agent.browser._tool import BrowserSession, BrowserTool, View
+from harmony_agent.browser._session import BrowserSession, View
+from harmony_agent.browser._tool import BrowserTool
 
 __all__ = [
     "Brave",

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from harmony_agent.browser._page import LINK_RE, Page, domain_of, strip_links
 
 if TYPE_CHECKING:
-    from harmony_agent.browser._tool import BrowserTool, View
+    from harmony_agent.browser._session import View
+    from harmony_agent.browser._tool import BrowserTool
     from harmony_agent.format._messages import Message
 
 __all__ = ["Citation", "Citations", "citations"]
