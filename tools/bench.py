@@ -317,7 +317,9 @@ def _script(name: str, *args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "tools" / name), *args], check=False)
 
 
-SECTIONS = ["load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency"]
+SECTIONS = [
+    "load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency", "browser"
+]  # fmt: skip
 
 
 def main(argv: list[str]) -> None:
@@ -347,6 +349,9 @@ def main(argv: list[str]) -> None:
         _script("bench_agent.py")
     if "concurrency" in wanted:
         bench_concurrency(enc)
+    if "browser" in wanted:
+        print("browser tool: open a 1 MB page, local index search (tools/bench_browser.py)")
+        _script("bench_browser.py")
 
 
 def _version(name: str) -> str:

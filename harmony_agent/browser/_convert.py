@@ -13,13 +13,12 @@ import contextlib
 import io
 import json
 import re
-from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
 
-from harmony_agent.browser._page import Link, Page, escape, link_mark
+from harmony_agent.browser._page import Link, Page, escape
 
 __all__ = [
     "MIN_MAIN_TEXT",
@@ -49,6 +48,8 @@ _ITEMS = frozenset({"li", "item"})
 _ROWS = frozenset({"tr", "row"})
 _CELLS = frozenset({"td", "th", "cell"})
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u3000]+")
+_IMAGES = re.compile(r"\[Image \d+(?:: [^\]]*)?\]")
+_NETLOC = re.compile(r"^[a-z][a-z0-9+.-]*://([^/?#]*)", re.I)
 _ANCHORS = re.compile(r"\x00[^\x00\x01]*\x01")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
@@ -66,6 +67,10 @@ class _Writer:
         self.prefix = ""
         self.links: list[Link] = []
         self._ids: dict[str, int] = {}
+        self._domain = urlsplit(page_url).netloc if page_url else ""
+        root = urljoin(page_url or base_url, "/")
+        self._here = {page_url, base_url, root, root.rstrip("/")}
+        self._origin = root.rstrip("/") if root.startswith(("http://", "https://")) else ""
         self.images = 0
 
     # -- output ----------------------------------------------------------------------
@@ -90,8 +95,7 @@ class _Writer:
         target, _, fragment = url.partition("#")
         if not fragment:
             return False
-        root = urljoin(self.page_url or self.base_url, "/")
-        return target in (self.page_url, self.base_url, root, root.rstrip("/"))
+        return target in self._here
 
     def text(self) -> str:
         out: list[str] = []
@@ -239,18 +243,27 @@ class _Writer:
         self.buf = saved
         if not inner:
             return
-        url = _absolute(self.base_url, href)
+        url = _absolute(self.base_url, href, self._origin)
         if href.startswith("#") or (url is not None and self._in_page(url)):
             self.buf.append(f"\x00{inner}\x01")  # a skip link: dropped when alone in a block
             return
-        if url is None or not re.sub(r"\[Image \d+(?:: [^\]]*)?\]", "", inner).strip():
+        if url is None or (inner.startswith("[Image ") and not _IMAGES.sub("", inner).strip()):
             self.buf.append(inner)
             return
         link_id = self._ids.get(url)
         if link_id is None:
             link_id = self._ids[url] = len(self.links)
             self.links.append(Link(url=url, title=inner))
-        self.buf.append(link_mark(link_id, inner, url, self.page_url))
+        domain = _netloc(url)
+        if domain and domain != self._domain:
+            self.buf.append(f"【{link_id}†{inner}†{domain}】")
+        else:
+            self.buf.append(f"【{link_id}†{inner}】")
+
+
+def _netloc(url: str) -> str:
+    match = _NETLOC.match(url)
+    return match.group(1) if match else ""
 
 
 def _flat(text: str) -> str:
@@ -262,9 +275,14 @@ def _local(el: etree._Element) -> str:
     return el.tag.rpartition("}")[2].lower() if isinstance(el.tag, str) else ""
 
 
-def _absolute(base: str, href: str) -> str | None:
+def _absolute(base: str, href: str, origin: str = "") -> str | None:
+    """``href`` made absolute against ``base``; None for links that lead nowhere useful."""
     if not href or href.startswith("#"):
         return None
+    if href.startswith(("http://", "https://")):
+        return href if _netloc(href) else None
+    if origin and href.startswith("/") and not href.startswith("//"):
+        return origin + href  # the common case, without urljoin's cost
     try:
         url = urljoin(base, href)
         parts = urlsplit(url)
@@ -302,13 +320,13 @@ def _base(tree: lxml.html.HtmlElement | None, url: str) -> str:
     return url
 
 
-def _main(html: str) -> tuple[str, Iterator[etree._Element]] | None:
-    """trafilatura's main content: the title and the body (plus comments) elements."""
+def _main(tree: lxml.html.HtmlElement) -> list[etree._Element] | None:
+    """trafilatura's main content: the body (and comments) elements. Changes ``tree``."""
     import trafilatura
 
     try:
         doc = trafilatura.bare_extraction(
-            html,  # no url=: trafilatura would resolve relative links against the site root
+            tree,  # no url=: trafilatura would resolve relative links against the site root
             include_links=True,
             include_tables=True,
             include_images=True,
@@ -325,25 +343,26 @@ def _main(html: str) -> tuple[str, Iterator[etree._Element]] | None:
     comments = getattr(doc, "commentsbody", None)
     if comments is not None and len(comments):
         bodies.append(comments)
-    return "", iter(bodies)
+    return bodies
 
 
 def html_to_page(html: str, url: str, *, main_content: bool = True) -> Page:
     """A page from an HTML document: its main content, or its full text when that is thin."""
     tree = _parse(html)
     base = _base(tree, url)
-    title = ""
+    title = _title(tree)
     text = ""
     links: list[Link] = []
-    if main_content:
-        main = _main(html)
-        if main is not None:
-            title, bodies = main
+    if main_content and tree is not None:
+        bodies = _main(tree)
+        if bodies is not None:
             writer = _Writer(url, base, xml=True)
             for body in bodies:
                 writer.walk(body)
                 writer.flush()
             text, links = writer.text(), writer.links
+        if len(text) < MIN_MAIN_TEXT:
+            tree = _parse(html)  # trafilatura pruned the first tree
     if len(text) < MIN_MAIN_TEXT and tree is not None:
         body = tree.find("body")
         writer = _Writer(url, base, xml=False)
@@ -351,7 +370,7 @@ def html_to_page(html: str, url: str, *, main_content: bool = True) -> Page:
         writer.flush()
         if len(writer.text()) > len(text):
             text, links = writer.text(), writer.links
-    return Page.build(url, title or _title(tree), text, links=links, kind="html")
+    return Page.build(url, title, text, links=links, kind="html")
 
 
 def text_to_page(text: str, url: str, *, title: str = "", kind: str = "text") -> Page:

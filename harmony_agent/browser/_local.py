@@ -38,7 +38,11 @@ CREATE TABLE IF NOT EXISTS docs (
     text TEXT NOT NULL, links TEXT NOT NULL, kind TEXT NOT NULL, added REAL NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
     title, body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_vocab USING fts5vocab(docs_fts, 'row');
 """
+#: Words in more than this share of the documents are dropped from a query that has
+#: rarer ones (they barely change bm25's order and make the query scan everything).
+COMMON = 0.1
 
 
 def default_index_path() -> Path:
@@ -134,22 +138,48 @@ class LocalIndex(SearchEngine):
 
     # -- reading -----------------------------------------------------------------------
     def query(self, query: str, topn: int = 10) -> list[SearchResult]:
-        """The best ``topn`` documents for ``query`` (blocking; see :meth:`search`)."""
-        terms = _TERM.findall(query)
-        if not terms:
+        """The best ``topn`` documents for ``query`` (blocking; see :meth:`search`).
+
+        Documents with all of the query's informative words come first, then those with
+        any of them, each group ranked by bm25.
+        """
+        words = list(dict.fromkeys(w.lower() for w in _TERM.findall(query)))
+        if not words:
             return []
-        match = " OR ".join('"' + t.replace('"', "") + '"' for t in dict.fromkeys(terms))
         sql = (
-            "SELECT d.url, d.title, snippet(docs_fts, 1, '', '', '…', 24) "
+            "SELECT d.id, d.url, d.title, snippet(docs_fts, 1, '', '', '…', 24) "
             "FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid "
             "WHERE docs_fts MATCH ? ORDER BY bm25(docs_fts, 5.0, 1.0) LIMIT ?"
         )
         try:
             with self._lock:
-                rows = self._db.execute(sql, (match, topn)).fetchall()
+                terms = self._informative(words)
+                quoted = ['"' + t.replace('"', "") + '"' for t in terms]
+                rows = self._db.execute(sql, (" ".join(quoted), topn)).fetchall()
+                if len(rows) < topn and len(quoted) > 1:
+                    seen = {row[0] for row in rows}
+                    more = self._db.execute(sql, (" OR ".join(quoted), topn + len(rows)))
+                    rows += [row for row in more.fetchall() if row[0] not in seen]
         except sqlite3.Error as exc:
             raise SearchError(f"the local index failed: {exc}") from None
-        return [SearchResult(url, title, " ".join(snip.split())) for url, title, snip in rows]
+        return [
+            SearchResult(url, title, " ".join(snip.split())) for _, url, title, snip in rows[:topn]
+        ]
+
+    def _informative(self, words: list[str]) -> list[str]:
+        """``words`` less the very common ones (the rarest is always kept)."""
+        if len(words) == 1:
+            return words
+        total = self._db.execute("SELECT count(*) FROM docs").fetchone()[0]
+        if total < 50:
+            return words
+        marks = ",".join("?" * len(words))
+        found = dict(
+            self._db.execute(f"SELECT term, doc FROM docs_vocab WHERE term IN ({marks})", words)
+        )
+        df = {w: found.get(w, 0) for w in words}
+        kept = [w for w in words if df[w] <= COMMON * total]
+        return kept or [min(words, key=lambda w: df[w])]
 
     async def search(
         self, query: str, topn: int, *, client: httpx.AsyncClient

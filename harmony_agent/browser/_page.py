@@ -85,6 +85,11 @@ def wrap(text: str, width: int = LINE_WIDTH) -> tuple[list[str], list[bool]]:
             lines.append(source)
             starts.append(True)
             continue
+        if "【" not in source and "\t" not in source:
+            pieces = _wrap_plain(source, width)
+            lines += pieces
+            starts += [True] + [False] * (len(pieces) - 1)
+            continue
         current = ""
         first = True
         chunks = _chunks(source, width)
@@ -115,6 +120,26 @@ def wrap(text: str, width: int = LINE_WIDTH) -> tuple[list[str], list[bool]]:
             lines.append(current)
             starts.append(first)
     return lines, starts
+
+
+def _wrap_plain(source: str, width: int) -> list[str]:
+    """The fast path of :func:`wrap` for a line with no link marks: break at spaces."""
+    out: list[str] = []
+    pos, n = 0, len(source)
+    while n - pos > width:
+        end = pos + width
+        cut = end if source[end] == " " else source.rfind(" ", pos, end)
+        if cut <= pos:  # no space in reach: split the word
+            out.append(source[pos:end])
+            pos = end
+            continue
+        while cut < n and source[cut] == " ":
+            cut += 1
+        out.append(source[pos:cut])
+        pos = cut
+    if pos < n:
+        out.append(source[pos:])
+    return out
 
 
 def _chunks(source: str, width: int) -> list[str]:

@@ -90,3 +90,14 @@ def test_pages_replace_by_url() -> None:
     index.add_page(Page.build("https://a.example/", "New", "narwhal"))
     assert len(index) == 1 and index.query("walrus") == []
     assert index.query("narwhal")[0].title == "New"
+
+
+def test_common_words_do_not_drown_rare_ones() -> None:
+    index = LocalIndex()
+    pages = [
+        Page.build(f"https://x.example/{n}", f"Doc {n}", "the tide and the moon") for n in range(80)
+    ]
+    pages.append(Page.build("https://x.example/narwhal", "Narwhal", "the narwhal has a tusk"))
+    index.add_pages(pages)
+    assert index.query("the narwhal")[0].title == "Narwhal"
+    assert len(index.query("the moon", 5)) == 5
