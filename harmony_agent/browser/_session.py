@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import html
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 import httpx
+from lxml import etree
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from harmony_agent.browser import _convert
@@ -49,6 +51,9 @@ __all__ = ["BrowserSession", "View"]
 
 _TAGS = re.compile(r"<[^>]{0,200}>")
 FIND_MAX = 50
+#: The most lines one view shows, whatever ``num_lines`` asks (about 8-10k tokens).
+MAX_LINES = 400
+logger = logging.getLogger("harmony_agent.browser")
 FIND_LINES = 4
 
 
@@ -121,6 +126,9 @@ class BrowserSession(Tool):
             text = await self.run(call.name or call.recipient, call.arguments)
         except _Problem as exc:
             return [call.error(str(exc))]
+        except Exception as exc:  # a bug or a library failure: still an answer, logged
+            logger.warning("browser.%s failed", call.name, exc_info=True)
+            return [call.error(f"browser.{call.name} failed ({type(exc).__name__}: {exc})")]
         return [call.reply(text)]
 
     async def run(self, function: str, arguments: str | dict[str, Any]) -> str:
@@ -255,7 +263,7 @@ class BrowserSession(Tool):
             )
         browser = self.browser
         end = view_end(page, loc, num_lines, tokens=browser.view_tokens,
-                       count=browser.count_tokens, max_lines=2000)  # fmt: skip
+                       count=browser.count_tokens, max_lines=MAX_LINES)  # fmt: skip
         view = View(page, loc, end)
         self.views.append(view)
         text = render_view(len(self.views) - 1, page, loc, end)
@@ -278,6 +286,8 @@ class BrowserSession(Tool):
             entry = await asyncio.to_thread(_convert_fetched, fetched)
         except FetchError as exc:
             raise _Problem(f"Error fetching URL `{url}`: {exc}") from None
+        except (ValueError, LookupError, etree.LxmlError) as exc:
+            raise _Problem(f"Error reading `{url}`: {type(exc).__name__}: {exc}") from None
         self.browser.remember(url, entry)
         for engine in self.browser.engines:
             await engine.add(entry.page)

@@ -13,7 +13,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, ClassVar
 
 from harmony_agent.browser._engines import SearchEngine
@@ -93,7 +93,7 @@ class BrowserTool(Tool):
     def __repr__(self) -> str:
         return f"BrowserTool(search={list(self.engines)!r})"
 
-    def session(self) -> Any:
+    def session(self) -> AbstractAsyncContextManager[Tool]:
         """A fresh page stack (and HTTP client) for one run."""
         return self._session()
 
@@ -136,7 +136,7 @@ class BrowserTool(Tool):
         key = hashlib.sha1(text.encode()).digest()
         with self._lock:
             self._shown[key] = view
-            while len(self._shown) > 4096:
+            while len(self._shown) > 1024:
                 self._shown.popitem(last=False)
 
     def lookup(self, text: str) -> View | None:

@@ -48,7 +48,7 @@ def routes() -> dict[str, Route]:
         "/guide.html": Route(GUIDE),
         "/notes.txt": Route(b"plain line one\nplain line two\n", "text/plain; charset=utf-8"),
         "/many.txt": Route(
-            "".join(f"line {n}: a Barnacle here\n" for n in range(400)).encode(), "text/plain"
+            "".join(f"line {n}: a Barnacle here\n" for n in range(420)).encode(), "text/plain"
         ),
         "/data.json": Route(b'{"name": "tide", "levels": [1, 2]}', "application/json"),
         "/latin1.html": Route(

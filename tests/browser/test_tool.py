@@ -59,7 +59,9 @@ async def test_scroll_with_loc_num_lines_and_by_default(web: WebServer, tool: Br
         assert "**viewing lines [10 - 12] of" in exact
         assert exact.count("\nL") == 3
         errors = await answer(s, "open", '{"loc": 100000}')
+        many = await call(s, "open", id=web.url("/many.txt"), num_lines=100000)
     assert "Invalid location parameter: `100000`" in errors[0].text
+    assert "**viewing lines [0 - 399] of 419**" in many  # one view shows at most 400 lines
 
 
 async def test_open_link_by_id_from_an_earlier_cursor(web: WebServer, tool: BrowserTool) -> None:
