@@ -118,6 +118,7 @@ class BrowserTool(Tool):
         return self._count(text)
 
     def cached(self, url: str) -> _Cached | None:
+        """The page fetched from ``url`` earlier by any run, if still in the cache."""
         with self._lock:
             entry = self._cache.get(url)
             if entry is not None:
@@ -125,6 +126,7 @@ class BrowserTool(Tool):
             return entry
 
     def remember(self, url: str, entry: _Cached) -> None:
+        """Cache a fetched page for every run (the least recently used one goes)."""
         with self._lock:
             self._cache[url] = entry
             self._cache.move_to_end(url)

@@ -196,3 +196,11 @@ async def test_call_without_a_session_keeps_one_stack(web: WebServer, tool: Brow
     second = await tool.call(ToolCall("browser.find", '{"pattern": "limpets"}'))
     assert first[0].text.startswith("[0] ") and second[0].text.startswith("[1] ")
     assert second[0].name == "browser.find"
+
+
+def test_browser_module_exports() -> None:
+    assert ha.browser.__all__ == sorted(ha.browser.__all__)
+    promised = {"LocalIndex", "SearXNG", "Exa", "YouCom", "Tavily", "Brave", "citations"}
+    assert promised <= set(ha.browser.__all__)
+    assert all(getattr(ha.browser, name) is not None for name in ha.browser.__all__)
+    assert ha.BrowserTool is ha.browser.BrowserTool
