@@ -372,11 +372,18 @@ def _bad_link(link_id: int, page: Page, cursor: int) -> str:
 _A = TypeVar("_A", bound=_Args)
 
 
+#: The argument a call may carry as bare text instead of JSON (``hermit crabs``).
+_BARE = {"search": "query", "open": "id", "find": "pattern"}
+
+
 def _parse(model: type[_A], function: str, arguments: str | dict[str, Any]) -> _A:
     try:
         if isinstance(arguments, dict):
             return model.model_validate(arguments)
-        return model.model_validate_json(arguments.strip() or "{}")
+        text = arguments.strip()
+        if text and text[0] not in '{["':  # the model wrote the value alone
+            return model.model_validate({_BARE[function]: text})
+        return model.model_validate_json(text or "{}")
     except ValidationError as exc:
         raise _Problem(f"invalid arguments for browser.{function}: {_explain(exc)}") from None
 

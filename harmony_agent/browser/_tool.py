@@ -42,7 +42,9 @@ class BrowserTool(Tool):
             (``["127.0.0.1"]``, ``["intranet.example", "10.0.0.0/8"]``).
         timeout: seconds one call may take in all (the agent enforces it too).
         view_tokens: about how many tokens ``open`` shows when ``num_lines`` is unset.
-        limits: fetch limits (size cap, redirects, connect/read timeouts).
+        limits: fetch limits (size cap, redirects, connect/read timeouts, deadline); the
+            deadline is lowered to 80 % of ``timeout`` so that a stalled page is answered
+            by the browser itself before the agent gives up on the call.
         cache_size: fetched pages kept for all runs (least recently used dropped).
     """
 

@@ -204,3 +204,14 @@ def test_browser_module_exports() -> None:
     assert promised <= set(ha.browser.__all__)
     assert all(getattr(ha.browser, name) is not None for name in ha.browser.__all__)
     assert ha.BrowserTool is ha.browser.BrowserTool
+
+
+async def test_bare_text_arguments(web: WebServer, tool: BrowserTool) -> None:
+    """The model sometimes writes the query (or URL, or pattern) without JSON around it."""
+    async with tool.session() as s:
+        opened = await answer(s, "open", web.url("/guide.html"))
+        found = await answer(s, "find", "regrow")
+        searched = await answer(s, "search", "sea stars")
+    assert opened[0].text.startswith("[0] Field guide")
+    assert "# 【0†match at L" in found[0].text
+    assert searched[0].text.startswith("[2] sea stars")
