@@ -36,10 +36,11 @@ from harmony_agent.format import (
 )
 
 if TYPE_CHECKING:
-    from harmony_agent import backends, events
+    from harmony_agent import backends, browser, events
     from harmony_agent.agent import Agent, RunResult, run_many
     from harmony_agent.agent._backend import Backend, SamplingParams
     from harmony_agent.agent._resume import ResumePolicy
+    from harmony_agent.browser import BrowserTool
     from harmony_agent.events import (
         ContentDelta,
         Event,
@@ -67,6 +68,7 @@ _LAZY = {
     "Backend": "harmony_agent.agent._backend",
     "SamplingParams": "harmony_agent.agent._backend",
     "ResumePolicy": "harmony_agent.agent._resume",
+    "BrowserTool": "harmony_agent.browser",
     "ContentDelta": "harmony_agent.events",
     "Event": "harmony_agent.events",
     "MessageEnd": "harmony_agent.events",
@@ -85,7 +87,7 @@ _LAZY = {
     "ToolCall": "harmony_agent.tools",
     "tool": "harmony_agent.tools",
 }
-_SUBMODULES = {"backends", "events", "compat", "testing"}
+_SUBMODULES = {"backends", "browser", "events", "compat", "testing"}
 
 
 def __getattr__(name: str) -> Any:
@@ -108,6 +110,7 @@ __all__ = [
     "Agent",
     "Backend",
     "BackendError",
+    "BrowserTool",
     "Channel",
     "ContentDelta",
     "Conversation",
@@ -144,6 +147,7 @@ __all__ = [
     "VisibleTextFilter",
     "VocabError",
     "backends",
+    "browser",
     "events",
     "load_encoding",
     "run_many",

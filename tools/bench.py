@@ -317,8 +317,10 @@ def _script(name: str, *args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "tools" / name), *args], check=False)
 
 
-SECTIONS = ["load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency"]
-SECTIONS.append("python")
+SECTIONS = [
+    "load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency", "python",
+    "browser",
+]  # fmt: skip
 
 
 def main(argv: list[str]) -> None:
@@ -351,6 +353,9 @@ def main(argv: list[str]) -> None:
     if "python" in wanted:
         print("python tool: per-call overhead, warm start, kernel start-up (tools/bench_python.py)")
         _script("bench_python.py")
+    if "browser" in wanted:
+        print("browser tool: open a 1 MB page, local index search (tools/bench_browser.py)")
+        _script("bench_browser.py")
 
 
 def _version(name: str) -> str:
