@@ -1,160 +1,207 @@
-"""harmony_agent end to end, offline: what `make demo` runs.
+"""harmony_agent end to end, offline: what ``make demo`` and ``harmony-agent demo`` run.
 
-A real agent loop talks HTTP to a server on 127.0.0.1 that speaks vLLM's
-``/v1/completions`` protocol (token-id prompts, streamed token ids). No GPU is
-needed: the server's "model" is a small Python function that writes harmony
-tokens the way gpt-oss does — it reasons on ``analysis``, calls tools on
-``commentary``, reads the tool answers from the prompt, and answers on ``final``.
-Point ``ha.backends.VLLM`` at a real vLLM server to run gpt-oss itself.
+The model is SCRIPTED: a small Python function stands in for gpt-oss and writes
+harmony tokens the way it does (reasoning on ``analysis``, built-in tool calls, a
+function call on ``commentary``, a cited answer on ``final``), deciding each step from
+the tool answers in its prompt. Everything else is real: the agent loop talks HTTP to a
+loopback server speaking vLLM's ``/v1/completions`` protocol, the streaming parser
+splits the stream, the browser searches a local SQLite index of the bundled notes in
+``harmony_agent/demo_corpus/`` (original text, Apache-2.0 with the project) and opens
+them, the python tool runs the code in a sandboxed Jupyter kernel, and the citations
+of the answer are resolved to the lines they quote.
 
-The demo shows the rendered prompt, the raw stream (chain of thought included, as a
-developer would log it), the user-visible text filtered as it streams, and the
-conversation kept for the next turn (finished chain of thought dropped).
-
-    python -m harmony_agent.demo      (or: make demo, harmony-agent demo)
+    python -m harmony_agent.demo [--show-reasoning] [--no-sandbox]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import json
 import re
-from typing import Any, Literal
+import tempfile
+import time
+from pathlib import Path
 
 import harmony_agent as ha
-from harmony_agent.backends import VLLM
-from harmony_agent.testing import FakeVLLMServer
+from harmony_agent.cli._console import Output
+from harmony_agent.tools.python import SandboxMode
 
-QUESTION = "Is it warmer in Oslo or in Lisbon today, and by how many degrees?"
-FORECASTS = {"oslo": (4, "sleet"), "lisbon": (19, "sunny")}
-DIM, BOLD, RESET = "\033[2m", "\033[1m", "\033[0m"
+__all__ = ["QUESTION", "main", "run_demo", "scripted_model"]
+
+QUESTION = "How much warmer is Lisbon than Oslo today, in Fahrenheit? Cite your source."
+CORPUS = Path(__file__).resolve().parent / "demo_corpus"
+TEMPERATURES = {"Oslo": 4, "Lisbon": 19}
 
 
 @ha.tool
-def get_weather(city: str, unit: Literal["celsius", "fahrenheit"] = "celsius") -> dict[str, object]:
-    """Today's weather in a city.
+def get_temperatures(cities: list[str]) -> dict[str, int]:
+    """Today's temperature in °C for each city.
 
     Args:
-        city: The city's name, e.g. "Oslo".
-        unit: Temperature unit.
+        cities: City names, e.g. ["Oslo"].
     """
-    temperature, sky = FORECASTS.get(city.lower(), (15, "cloudy"))
-    if unit == "fahrenheit":
-        temperature = round(temperature * 9 / 5 + 32)
-    return {"city": city, "temperature": temperature, "unit": unit, "sky": sky}
+    return {city: TEMPERATURES.get(city, 15) for city in cities}
 
 
-@ha.tool
-def subtract(a: float, b: float) -> float:
-    """Compute a - b."""
-    return a - b
+def _answer(text: str, author: str) -> str | None:
+    """The body of the last tool answer from ``author`` in the prompt text."""
+    bodies = re.findall(
+        rf"<\|start\|>{re.escape(author)} to=assistant.*?<\|message\|>(.*?)<\|end\|>", text, re.S
+    )
+    return bodies[-1] if bodies else None
 
 
-def _json(text: str) -> Any:
-    try:
-        value = json.loads(text)
-    except ValueError:  # an error message from the agent loop
-        return None
-    return value if isinstance(value, (dict, float, int)) else None
-
-
-def toy_model(prompt: list[int]) -> str:
-    """Stands in for gpt-oss: decides the next step from the tool answers in the prompt."""
+def scripted_model(prompt: list[int]) -> str:
+    """Stands in for gpt-oss: the next step, read off the tool answers in the prompt."""
     text = ha.load_encoding().decode(prompt)
-    answers = [
-        (name, _json(answer))
-        for name, answer in re.findall(
-            r"<\|start\|>functions\.(\w+) to=assistant.*?<\|message\|>(.*?)<\|end\|>", text, re.S
-        )
-    ]
-    weather = {a["city"]: a for name, a in answers if name == "get_weather" and a}
-    if not answers:  # first step: a slip the tool will correct
+    results = _answer(text, "browser.search")
+    if results is None:
         return (
-            "<|channel|>analysis<|message|>Need both temperatures. Start with Oslo."
-            "<|end|><|start|>assistant<|channel|>commentary to=functions.get_weather "
-            '<|constrain|>json<|message|>{"city": "Oslo", "unit": "kelvin"}<|call|>'
+            "<|channel|>analysis<|message|>The user wants a temperature difference in "
+            "Fahrenheit, with a source. First find how the scales convert."
+            "<|end|><|start|>assistant<|channel|>analysis to=browser.search <|constrain|>json"
+            '<|message|>{"query": "convert celsius fahrenheit", "topn": 3}<|call|>'
         )
-    if "Oslo" not in weather:
+    page = _answer(text, "browser.open")
+    if page is None:
+        link = re.search(r"【(\d+)†Converting between Celsius", results)
         return (
-            "<|channel|>analysis<|message|>Kelvin is not allowed; celsius is the default."
-            "<|end|><|start|>assistant<|channel|>commentary to=functions.get_weather "
-            '<|constrain|>json<|message|>{"city": "Oslo"}<|call|>'
+            "<|channel|>analysis<|message|>The first result explains the conversion. Open it."
+            "<|end|><|start|>assistant<|channel|>analysis to=browser.open <|constrain|>json"
+            f'<|message|>{{"id": {link.group(1) if link else 0}}}<|call|>'
         )
-    if "Lisbon" not in weather:
+    temperatures = _answer(text, "functions.get_temperatures")
+    if temperatures is None:
         return (
-            "<|channel|>commentary to=functions.get_weather <|constrain|>json"
-            '<|message|>{"city": "Lisbon"}<|call|>'
+            "<|channel|>analysis<|message|>A difference converts with 9/5 alone, no +32. "
+            "Now today's temperatures.<|end|><|start|>assistant<|channel|>commentary<|message|>"
+            "Checking today's temperatures in both cities.<|end|><|start|>assistant"
+            "<|channel|>commentary to=functions.get_temperatures <|constrain|>json"
+            '<|message|>{"cities": ["Oslo", "Lisbon"]}<|call|>'
         )
-    oslo, lisbon = weather["Oslo"], weather["Lisbon"]
-    difference = [a for name, a in answers if name == "subtract" and a is not None]
-    if not difference:
+    computed = _answer(text, "python")
+    if computed is None:
         return (
-            "<|channel|>analysis<|message|>Lisbon is warmer; compute the difference."
-            "<|end|><|start|>assistant<|channel|>commentary to=functions.subtract "
-            f'<|constrain|>json<|message|>{{"a": {lisbon["temperature"]}, '
-            f'"b": {oslo["temperature"]}}}<|call|>'
+            "<|channel|>analysis<|message|>Compute the difference in Python to be exact."
+            "<|end|><|start|>assistant<|channel|>analysis to=python code<|message|>"
+            f"temps = {temperatures}\n"
+            'diff_c = temps["Lisbon"] - temps["Oslo"]\n'
+            "diff_f = diff_c * 9 / 5  # a difference: no +32\n"
+            'print(f"{diff_c} °C = {diff_f:g} °F")<|call|>'
         )
+    cursor = re.search(r"\[(\d+)\] Converting between Celsius", page)
+    lines = re.findall(r"^L(\d+): .*(?:difference|without adding)", page, re.M)
+    mark = f"【{cursor.group(1) if cursor else 1}†L{lines[0]}-L{lines[-1]}】" if lines else ""
+    match = re.search(r"(-?\d+) °C = (-?[\d.]+) °F", computed)
+    diff_c, diff_f = match.groups() if match else ("?", "?")
     return (
-        "<|channel|>analysis<|message|>Answer with both readings and the difference."
-        "<|end|><|start|>assistant<|channel|>final<|message|>"
-        f"Lisbon is warmer: {lisbon['temperature']} °C and {lisbon['sky']}, while Oslo has "
-        f"{oslo['temperature']} °C and {oslo['sky']} — a difference of "
-        f"{float(difference[0]):g} °C.<|return|>"
+        "<|channel|>analysis<|message|>Python says " + computed.strip() + ". Answer, citing "
+        "the note on differences.<|end|><|start|>assistant<|channel|>final<|message|>"
+        f"Lisbon is {diff_f} °F warmer than Oslo today ({TEMPERATURES['Lisbon']} °C against "
+        f"{TEMPERATURES['Oslo']} °C, a difference of {diff_c} °C). A temperature difference "
+        f"converts with the factor 9/5 alone, without adding 32 {mark}.<|return|>"
     )
 
 
-async def run_demo() -> None:
-    """Run the demo, printing to stdout."""
-    with FakeVLLMServer(toy_model, token_delay=0.002) as server:
-        async with VLLM(server.base_url, model=server.model_name) as backend:
-            agent = ha.Agent(
-                backend,
-                tools=[get_weather, subtract],
-                instructions="Answer weather questions with the tools. Be brief.",
-                reasoning="low",
-                max_turns=8,
-            )
-            enc = ha.load_encoding()
-            prompt = enc.render_conversation_for_completion(agent.conversation_for(QUESTION))
-            print(f"{BOLD}== the prompt ({len(prompt)} tokens) =={RESET}")
-            print(enc.decode(prompt))
-            print(f"\n{BOLD}== the run, as a developer sees it =={RESET}")
-            visible = ha.VisibleTextFilter()
-            shown: list[str] = []
-            result = None
-            async for event in agent.stream(QUESTION):
-                shown.append(visible.feed(event))
-                match event:
-                    case ha.MessageEnd(message=m):
-                        target = f" to={m.recipient}" if m.recipient else ""
-                        style = DIM if m.channel == "analysis" else ""
-                        print(f"{style}[assistant/{m.channel}{target}] {m.text}{RESET}")
-                    case ha.ToolResult(messages=answers, error=error):
-                        for answer in answers:
-                            flag = " (error, sent back to the model)" if error else ""
-                            print(f"[{answer.name}{flag}] {answer.text}")
-                    case ha.RunEnd(result=r):
-                        result = r
-            assert result is not None
-            print(f"\n{BOLD}== what the user sees (streamed through VisibleTextFilter) =={RESET}")
-            print("".join(shown))
-            print(f"\n{BOLD}== result =={RESET}")
-            print(
-                f"stop_reason={result.stop_reason} turns={result.turns} "
-                f"prompt_tokens={result.usage.prompt_tokens} "
-                f"completion_tokens={result.usage.completion_tokens} "
-                f"http_requests={server.requests_seen}"
-            )
-            print(
-                f"\n{BOLD}== conversation kept for the next turn (finished CoT dropped) =={RESET}"
-            )
-            for m in result.conversation:
-                print(f"  {m.author:>22} {m.channel or '':<10} {m.text[:70]!r}")
+async def run_demo(
+    out: Output, *, show_reasoning: bool = False, sandbox: SandboxMode = "auto"
+) -> ha.RunResult:
+    """Run the episode, showing it on ``out``; returns its result."""
+    from harmony_agent.backends import VLLM
+    from harmony_agent.browser import LocalIndex, build_index, citations
+    from harmony_agent.testing import FakeVLLMServer
+
+    out.note("harmony_agent demo: the model is SCRIPTED (a Python stand-in for gpt-oss,", "bold")
+    out.note("no GPU, no network); the HTTP server, parser, tools and sandbox are real.", "bold")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="harmony-agent-demo-") as workdir:
+        index_path = Path(workdir) / "index.sqlite"
+        stats = build_index(CORPUS, index_path)
+        out.note(f"indexed {stats.indexed} notes from {CORPUS} for the browser")
+        browser = ha.BrowserTool(search=LocalIndex(index_path))
+        python = ha.PythonTool(timeout=30, sandbox=sandbox, workdir=Path(workdir) / "data")
+        with python, FakeVLLMServer(scripted_model, token_delay=0.001) as server:
+            async with VLLM(server.base_url, model=server.model_name) as backend:
+                agent = ha.Agent(
+                    backend,
+                    tools=[browser, python, get_temperatures],
+                    instructions="Use the tools; cite what you read. Be brief.",
+                    reasoning="low",
+                    max_turns=10,
+                )
+                out.note(f"\nuser: {QUESTION}\n", "bold")
+                result = await _show(agent.stream(QUESTION), out, show_reasoning)
+        cited = citations(result, browser=browser)
+    elapsed = time.perf_counter() - started
+    if len(cited):
+        out.note("\ncitations, resolved:", "bold")
+    for c in cited:
+        quote = " ".join(c.quote.split())
+        out.note(f"  {c.mark} → {c.url} {c.lines}: “{quote[:150]}”")
+    usage = result.usage
+    out.note(
+        f"\nsummary: {result.turns} completions, {len(result.tool_calls)} tool calls, "
+        f"{usage.prompt_tokens} prompt + {usage.completion_tokens} generated tokens, "
+        f"{elapsed:.1f} s, stop_reason={result.stop_reason}",
+        "bold",
+    )
+    return result
 
 
-def main() -> None:
+async def _show(events: object, out: Output, show_reasoning: bool) -> ha.RunResult:
+    """The user-visible stream on stdout; reasoning (if asked) and tools on stderr."""
+    visible = ha.VisibleTextFilter(include_preambles=True)
+    async for event in events:  # type: ignore[attr-defined]
+        text = visible.feed(event)
+        if text:
+            out.write(text)
+        if isinstance(event, ha.ContentDelta) and event.channel == "analysis":
+            if show_reasoning:
+                out.side(event.text, "dim italic")
+            else:
+                out.spinner("thinking…")
+        elif isinstance(event, ha.MessageEnd):
+            if event.message.channel == "analysis" and show_reasoning:
+                out.side("\n")
+            elif event.message.channel == "commentary" and event.message.recipient is None:
+                out.write("\n")  # a preamble: the user sees it, then the work
+        elif isinstance(event, ha.ToolCallStart):
+            body = " ".join(event.message.text.split())
+            out.note(f"→ {event.message.recipient} {body[:120]}", "cyan")
+            out.spinner(f"running {event.message.recipient}…")
+        elif isinstance(event, ha.ToolResult):
+            for answer in event.messages:
+                lines = [line for line in answer.text.splitlines() if line.strip()]
+                first = lines[0] if lines else "(empty)"
+                more = f" (+{len(lines) - 1} lines)" if len(lines) > 1 else ""
+                out.note(f"← {answer.name}: {first[:110]}{more}", "red" if event.error else "dim")
+        elif isinstance(event, ha.RunEnd):
+            out.stop_spinner()
+            out.write("\n")
+            result: ha.RunResult = event.result
+            return result
+    raise AssertionError("the run ended without a RunEnd event")  # pragma: no cover
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo's options (shared by ``python -m harmony_agent.demo`` and the CLI)."""
+    parser.add_argument(
+        "--show-reasoning", action="store_true", help="show the chain of thought, dimmed"
+    )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run the python tool without bubblewrap (only where none can be installed)",
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python -m harmony_agent.demo``."""
-    asyncio.run(run_demo())
+    parser = argparse.ArgumentParser(prog="python -m harmony_agent.demo")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    sandbox: SandboxMode = "none" if args.no_sandbox else "auto"
+    asyncio.run(run_demo(Output(), show_reasoning=args.show_reasoning, sandbox=sandbox))
 
 
 if __name__ == "__main__":

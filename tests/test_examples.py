@@ -12,26 +12,37 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(script: str) -> str:
+def _run(script: str, *args: str, stderr: bool = False) -> str:
     env = dict(os.environ, PYTHONPATH=str(ROOT), HARMONY_AGENT_OFFLINE="1")
     done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / script)],
+        [sys.executable, str(ROOT / "examples" / script), *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    return done.stdout
+    return done.stdout + (done.stderr if stderr else "")
 
 
 def test_demo_runs_offline_end_to_end():
-    out = _run("demo.py")
-    assert "stop_reason=final" in out
-    assert "(error, sent back to the model)" in out  # a bad call was answered, run went on
-    user_view = out.split("what the user sees")[1].split("== result")[0]
-    assert "difference of 15 °C" in user_view
-    assert "Kelvin" not in user_view and "Need both" not in user_view  # no chain of thought
+    """Every tool for real (browser, sandboxed python, a function); reasoning hidden."""
+    answer = _run("demo.py")  # stdout: what the user sees
+    assert "Lisbon is 27 °F warmer than Oslo today" in answer
+    assert "Checking today's temperatures" in answer  # the preamble is shown
+    assert "First find how the scales convert" not in answer  # the chain of thought is not
+    assert "\x1b[" not in answer  # piped: no escape codes
+    everything = _run("demo.py", stderr=True)
+    assert "SCRIPTED" in everything
+    assert "← python: 15 °C = 27 °F" in everything  # the sandboxed kernel really ran it
+    assert "→ browser.search" in everything and "→ browser.open" in everything
+    assert "【1†L9-L11】 → file://" in everything and "temperature-scales.md L9-L11" in everything
+    assert "stop_reason=final" in everything
+
+
+def test_demo_shows_reasoning_when_asked():
+    shown = _run("demo.py", "--show-reasoning", stderr=True)
+    assert "First find how the scales convert" in shown
 
 
 @pytest.mark.parametrize("script", ["agent_function_tools.py"])
@@ -46,6 +57,8 @@ def test_example_runs(script: str):
         ("custom_backend.py", "class:    Hello from a ten-line backend."),
         ("cot_filter_web.py", "Tokyo is on Japan Standard Time, UTC+9"),
         ("batch_eval.py", "accuracy 3/5; stop reasons {'final': 4, 'max_turns': 1}"),
+        ("python_data_analysis.py", "answer: (scripted) Sales: mean 13.00, best Thu (16.0)."),
+        ("browser_research.py", "【1†L2-L4】: file://"),
     ],
 )
 def test_getting_started_examples(script: str, expected: str):

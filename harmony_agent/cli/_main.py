@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "chat": "_chat",
     "run": "_run",
     "demo": "_demo",
+    "index": "_index",
     "render": "_render",
     "parse": "_parse",
 }
@@ -35,6 +36,7 @@ examples:
   harmony-agent demo                                  an agent end to end, offline
   harmony-agent chat --backend vllm --url http://127.0.0.1:8000
   harmony-agent run --backend ollama "What is 17 * 23?"
+  harmony-agent index ./docs                          a local search index for the browser
   harmony-agent render conversation.json --tokens
   echo '<|channel|>final<|message|>Hi<|return|>' | harmony-agent parse -
 

@@ -17,7 +17,7 @@ def test_version_and_help_for_people():
     assert done.returncode == 0 and done.stdout.startswith(f"harmony-agent {ha.__version__}")
     done = cli(["--help"])
     assert done.returncode == 0
-    for command in ("chat", "run", "render", "parse", "demo"):
+    for command in ("chat", "run", "render", "parse", "demo", "index"):
         assert re.search(rf"^\s+{command}\s+\w", done.stdout, re.M), command
     assert "exit status: 0 success, 1 failure" in done.stdout
     render_help = cli(["render", "--help"]).stdout
@@ -66,4 +66,4 @@ def test_errors_are_one_line_unless_debug(tmp_path):
 def test_demo_runs():
     done = cli(["demo"])
     assert done.returncode == 0, done.stderr
-    assert "stop_reason=final" in done.stdout
+    assert "Lisbon is 27 °F warmer" in done.stdout and "stop_reason=final" in done.stderr
