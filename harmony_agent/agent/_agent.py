@@ -10,6 +10,7 @@ rendered again, which drops the chain of thought of finished turns.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import sys
 import threading
@@ -143,8 +144,9 @@ class Agent:
         self.resume = resume
         self.encoding = encoding or load_encoding()
         self.render_config = render_config or RenderConfig()
+        self._system = system or SystemContent()
         self._routes = route_table(self.tools)
-        self.system_message, self.developer_message = self._prelude(system or SystemContent())
+        self.system_message, self.developer_message = self._prelude(self._system)
         self._start_assistant = [T.START, *self.encoding.encode_ordinary(Role.ASSISTANT.value)]
         self._stops = frozenset(sampling.stop_tokens or ())
 
@@ -153,6 +155,23 @@ class Agent:
         return f"Agent({self.backend!r}, tools=[{tools}])"
 
     # -- public API -------------------------------------------------------------------
+    def with_tools(self, tools: Iterable[Tool | Callable[..., Any]]) -> Agent:
+        """A copy of this agent with other tools (declared anew), everything else shared.
+
+        Handy to pin a tool's per-run state across runs: enter ``tool.session()`` once
+        and give the agent the session, whose own ``session()`` is itself::
+
+            async with python.session() as kernel:
+                pinned = agent.with_tools([kernel])
+                await pinned.arun("x = 1")
+                await pinned.arun("print(x)")  # the same kernel
+        """
+        clone = copy.copy(self)
+        clone.tools = tuple(as_tool(t) for t in tools)
+        clone._routes = route_table(clone.tools)
+        clone.system_message, clone.developer_message = clone._prelude(self._system)
+        return clone
+
     def run(self, input: AgentInput) -> RunResult:
         """Run until the model answers or a limit is reached (blocking; see :meth:`arun`)."""
         return _run_sync(released(self.backend, self.arun(input)))

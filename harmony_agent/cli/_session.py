@@ -3,6 +3,11 @@
 :class:`Session` keeps the messages so far, rebuilds the agent when the reasoning
 effort or the tools change, and shows each run as it streams: the answer on stdout,
 reasoning (when asked for), tool calls and tool answers on stderr.
+
+A session runs every turn on one event loop of its own and keeps each built-in tool's
+per-run state (the python kernel, the browser's pages) for the whole conversation:
+what the model computed or opened in one turn is still there in the next. ``/new``
+starts them afresh.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import argparse
 import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from harmony_agent.cli import _setup
@@ -62,6 +68,8 @@ class Session:
         self.history: list[Message] = []  # without the system and developer messages
         self.conversation: Conversation | None = None  # the last full conversation
         self._agent: Agent | None = None
+        self._loop = asyncio.new_event_loop()  # every turn runs here: clients and tool
+        self._sessions: dict[int, tuple[Tool, AsyncExitStack]] = {}  # state persists
         self.set_tools(args.tools)
 
     # -- configuration ------------------------------------------------------------------
@@ -73,7 +81,9 @@ class Session:
         running = dict(zip(self.tool_names, self.tools, strict=True))
         kept = {n: t for n, t in running.items() if n in names}
         new = _setup.build_tools([n for n in names if n not in kept])  # may fail: keep all
-        _setup.close_tools([t for n, t in running.items() if n not in names])
+        dropped = [t for n, t in running.items() if n not in names]
+        self._end_sessions(dropped)
+        _setup.close_tools(dropped)
         fresh = iter(new)
         self.tools = [kept[n] if n in kept else next(fresh) for n in names]
         self.tool_names = names
@@ -95,6 +105,22 @@ class Session:
                 instructions=self.instructions,
             )
         return self._agent
+
+    async def _tool_sessions(self) -> list[Tool]:
+        """Each tool's session for this conversation, entered the first time it is asked."""
+        for tool in self.tools:
+            if id(tool) not in self._sessions:
+                stack = AsyncExitStack()
+                entered = await stack.enter_async_context(tool.session())
+                self._sessions[id(tool)] = (entered, stack)
+        return [self._sessions[id(tool)][0] for tool in self.tools]
+
+    def _end_sessions(self, tools: Sequence[Tool]) -> None:
+        """Close the sessions of ``tools`` (their state is gone)."""
+        for tool in tools:
+            entry = self._sessions.pop(id(tool), None)
+            if entry is not None:
+                self._loop.run_until_complete(entry[1].aclose())
 
     # -- transcripts ------------------------------------------------------------------
     def load(self, path: str) -> int:
@@ -128,16 +154,17 @@ class Session:
         return len(conversation)
 
     def clear(self) -> None:
-        """Start a new conversation."""
+        """Start a new conversation (and new tool state)."""
         self.history = []
         self.conversation = None
+        self._end_sessions(self.tools)
 
     # -- asking -------------------------------------------------------------------------
     def ask(self, text: str | None, *, stream: bool = True) -> RunResult:
         """Send ``text`` as the next user message (None: answer the conversation as it
         is) and show the run; the conversation grows only when the run finishes."""
         messages = [*self.history] + ([Message.user(text)] if text is not None else [])
-        result = asyncio.run(self._ask(Conversation.unchecked(messages), stream))
+        result = self._loop.run_until_complete(self._ask(Conversation.unchecked(messages), stream))
         self.conversation = result.conversation
         self.history = [m for m in result.conversation if m.role not in _PRELUDE]
         return result
@@ -146,13 +173,12 @@ class Session:
         agent = self.agent()
         start = time.perf_counter()
         try:
-            events = agent.stream(conversation)
-            result = await self.show(events, stream=stream)
+            # the conversation's own tool sessions: the agent's per-run sessions of
+            # these are the sessions themselves, so their state outlives the turn
+            pinned = agent.with_tools(await self._tool_sessions())
+            result = await self.show(pinned.stream(conversation), stream=stream)
         finally:
             self.out.stop_spinner()
-            close = getattr(self.backend, "aclose", None)
-            if close is not None:  # the HTTP client belongs to this event loop
-                await close()
         if self.out.interactive:
             usage = result.usage
             self.out.note(
@@ -203,6 +229,13 @@ class Session:
         raise AssertionError("the run ended without a RunEnd event")  # pragma: no cover
 
     def close(self) -> None:
-        """Stop the tools."""
-        _setup.close_tools(self.tools)
-        self.tools, self.tool_names = [], ()
+        """End the tool sessions, stop the tools, close the backend and the event loop."""
+        try:
+            self._end_sessions(self.tools)
+            close = getattr(self.backend, "aclose", None)
+            if close is not None:
+                self._loop.run_until_complete(close())
+        finally:
+            _setup.close_tools(self.tools)
+            self.tools, self.tool_names = [], ()
+            self._loop.close()

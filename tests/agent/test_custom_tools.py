@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 
@@ -164,3 +165,46 @@ async def test_a_tool_may_answer_with_a_string() -> None:
     backend = Scripted(["<|channel|>commentary to=lazy<|message|>x<|call|>", FINAL])
     result = await ha.Agent(backend, tools=[Lazy()]).arun("go")
     assert result.messages[1] == ha.Message.tool("lazy", "fine")
+
+
+class _Tally(ha.Tool):
+    """A stateful tool: each run's session counts its own calls."""
+
+    namespace = ha.ToolNamespace(name="tally", description="Counts the calls of a run.")
+
+    async def call(self, call: ha.ToolCall) -> list[ha.Message]:
+        raise AssertionError("only sessions are called")
+
+    def session(self) -> Any:
+        @asynccontextmanager
+        async def fresh() -> AsyncIterator[ha.Tool]:
+            yield _TallyRun()
+
+        return fresh()
+
+
+class _TallyRun(ha.Tool):
+    namespace = _Tally.namespace
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def call(self, call: ha.ToolCall) -> list[ha.Message]:
+        self.count += 1
+        return [call.reply(str(self.count))]
+
+
+async def test_with_tools_pins_one_session_across_runs() -> None:
+    script = [
+        "<|channel|>commentary to=tally<|message|>+1<|call|>",
+        "<|channel|>final<|message|>ok<|return|>",
+    ]
+    tally = _Tally()
+    agent = ha.Agent(Scripted(script * 4), tools=[tally])
+    fresh = [(await agent.arun("q")).messages[1].text for _ in range(2)]
+    assert fresh == ["1", "1"]  # a new session per run
+    async with tally.session() as session:
+        pinned = agent.with_tools([session])
+        assert pinned.system_message == agent.system_message and pinned.tools == (session,)
+        kept = [(await pinned.arun("q")).messages[1].text for _ in range(2)]
+    assert kept == ["1", "2"]  # the pinned session's state outlived the first run

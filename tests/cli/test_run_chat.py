@@ -127,11 +127,24 @@ def test_chat_commands_that_fail_end_a_piped_chat():
         assert done.returncode == 0 and "/save FILE" in done.stderr and "tools: none" in done.stderr
 
 
-@pytest.mark.skipif(hasattr(ha, "PythonTool"), reason="the python tool exists")
-def test_tools_that_do_not_exist_yet_say_so():
-    done = cli(["run", "Hi", "--tools", "python"])
-    assert done.returncode == 1
-    assert done.stderr == (
-        "harmony-agent run: error: the python tool is not available in this version of "
-        "harmony_agent\n"
-    )
+def kernel_model(prompt: list[int]) -> str:
+    """Runs the user's line as python, then answers with what it printed."""
+    text = ha.load_encoding().decode(prompt)
+    last_user = text.rsplit("<|start|>user<|message|>", 1)[1]
+    code = last_user.split("<|end|>", 1)[0]
+    answers = last_user.split("<|start|>python to=assistant")
+    if len(answers) == 1:
+        return f"<|channel|>analysis to=python code<|message|>{code}<|call|>"
+    output = answers[-1].split("<|message|>", 1)[1].split("<|end|>", 1)[0]
+    return f"<|channel|>final<|message|>python said: {output.strip()}<|return|>"
+
+
+def test_chat_keeps_the_python_kernel_across_turns():
+    """The kernel of a chat lives as long as the chat: turn 2 sees turn 1's variables."""
+    script = "x = 41; print('set')\nprint(x + 1)\n/new\nprint(x)\n"
+    with FakeVLLMServer(kernel_model) as server:
+        done = cli(["chat", "--url", server.base_url, "--tools", "python"], stdin=script)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:2] == ["python said: set", "python said: 42"]
+    assert "NameError: name 'x' is not defined" in "\n".join(lines[2:])  # /new: a fresh kernel
