@@ -28,8 +28,8 @@ from typing import Any, TypeVar, Union
 
 from harmony_agent.agent._backend import Backend, Finish, FinishReason, SamplingParams, as_backend
 from harmony_agent.agent._result import RunResult, StopReason, Usage
-from harmony_agent.agent._resume import ResumePolicy, resumed_stream
-from harmony_agent.errors import BackendError, ConversationError, StreamInterrupted, ToolError
+from harmony_agent.agent._resume import Resume, ResumePolicy
+from harmony_agent.errors import BackendError, ConversationError, ToolError
 from harmony_agent.events import (
     AgentEvent,
     Event,
@@ -237,11 +237,6 @@ class Agent:
         error: BackendError | None = None
         ends: list[MessageEnd] = []  # the messages of the latest completion
 
-        def count_resume(cut: StreamInterrupted, number: int) -> None:
-            nonlocal resumes
-            resumes += 1
-            logger.warning("turn %d: resuming the completion (resume %d): %s", turns, number, cut)
-
         async with self._sessions() as tools:
             while stop is None:
                 if turns == self.max_turns:
@@ -253,30 +248,46 @@ class Agent:
                     break
                 turns += 1
 
-                # 1. One completion, parsed as it streams (and resumed if it breaks).
+                # 1. One completion, parsed as it streams; resumed where it breaks.
                 parser.reset()
                 generated: list[int] = []
                 ends = []
                 open_start: MessageStart | None = None
                 finish: FinishReason | None = None
-                stream = resumed_stream(self.backend, prompt, params, self.resume, count_resume)
-                try:
-                    async with _closing(stream) as chunks:
-                        async for chunk in chunks:
-                            if isinstance(chunk, Finish):
-                                finish = chunk.reason
-                            generated += chunk
-                            for event in parser.feed(chunk):
-                                if isinstance(event, MessageStart):
-                                    open_start = event
-                                elif isinstance(event, MessageEnd):
-                                    ends.append(event)
-                                    open_start = None
-                                yield event
-                except BackendError as exc:
-                    if not generated and completion_tokens == 0:
-                        raise  # the run has produced nothing: the caller's error to see
-                    error = exc
+                resume = Resume(self.resume, prompt, params)
+                attempt: tuple[list[int], SamplingParams] | None = (prompt, params)
+                while attempt is not None:
+                    try:
+                        async with _closing(self.backend.stream(*attempt)) as chunks:
+                            async for chunk in chunks:
+                                if isinstance(chunk, Finish):
+                                    finish = chunk.reason
+                                generated += chunk
+                                for event in parser.feed(chunk):
+                                    if isinstance(event, MessageStart):
+                                        open_start = event
+                                    elif isinstance(event, MessageEnd):
+                                        ends.append(event)
+                                        open_start = None
+                                    yield event
+                        break
+                    except BackendError as exc:
+                        try:
+                            attempt = resume.after(exc, generated)
+                        except BackendError as final:
+                            if not generated and completion_tokens == 0:
+                                raise  # the run produced nothing: the caller's error
+                            error = final
+                            break
+                    if attempt is None:
+                        finish = "length"  # it broke with max_tokens used up
+                    else:
+                        logger.warning(
+                            "turn %d: resuming the completion (resume %d): %s",
+                            turns, resume.resumes, resume.cut,
+                        )  # fmt: skip
+                        await resume.wait()
+                resumes += resume.resumes
                 prompt_tokens += len(prompt)
                 completion_tokens += len(generated)
                 truncated = finish == "length" or len(generated) >= params.max_tokens

@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from harmony_agent.agent._backend import Backend, Finish, SamplingParams
 from harmony_agent.errors import BackendError, StreamInterrupted
 
-__all__ = ["ResumePolicy", "Resuming", "resumed_stream"]
+__all__ = ["Resume", "ResumePolicy", "Resuming", "resumed_stream"]
 
 logger = logging.getLogger("harmony_agent.agent")
 
@@ -50,71 +50,101 @@ class ResumePolicy:
         return delay * (0.5 + random.random() / 2)  # jitter: spread runs that broke together
 
 
-#: Called before each resume with the interruption and the resume's number (1, 2, ...).
-OnResume = Callable[[StreamInterrupted, int], None]
+class Resume:
+    """The resumes of one completion: after a break, whether and how to go on.
+
+    The agent loop keeps one per completion and asks :meth:`after` when the stream
+    raises; :func:`resumed_stream` does the same for any backend.
+
+    Args:
+        policy: how often and how patiently to resume.
+        prompt: the completion's prompt.
+        params: its sampling parameters.
+    """
+
+    __slots__ = ("cut", "params", "policy", "prompt", "resumes")
+
+    def __init__(self, policy: ResumePolicy, prompt: list[int], params: SamplingParams) -> None:
+        self.policy, self.prompt, self.params = policy, prompt, params
+        self.resumes = 0
+        self.cut: StreamInterrupted | None = None  # the interruption being resumed
+
+    def after(
+        self, error: BackendError, received: Sequence[int]
+    ) -> tuple[list[int], SamplingParams] | None:
+        """What to ask next after ``error``, with ``received`` tokens in hand.
+
+        Returns the prompt and parameters that continue the completion, or None when no
+        token is left to generate (the completion ended at ``max_tokens``).
+
+        Raises:
+            BackendError: ``error`` itself when the first request failed before any
+                token (nothing to resume).
+            StreamInterrupted: the stream stays broken (tries used up, or the engine
+                refused the continuation); the message says how it broke and why each
+                resume failed.
+        """
+        if isinstance(error, StreamInterrupted) and (self.cut is None or received):
+            if not received or self.resumes >= self.policy.tries:
+                raise self._gave_up(error) from error
+            self.cut = error
+        elif self.cut is None:
+            raise error  # the first request failed before any token: nothing to resume
+        else:
+            status = error.status
+            refused = status is not None and 400 <= status < 500 and status != 429
+            if refused or self.resumes >= self.policy.tries:
+                raise self._gave_up(error) from error
+        remaining = self.params.max_tokens - len(received)
+        if remaining <= 0:
+            return None
+        self.resumes += 1
+        params = self.params.model_copy(update={"max_tokens": remaining})
+        return [*self.prompt, *received], params
+
+    async def wait(self) -> None:
+        """Sleep before the resume :meth:`after` just allowed."""
+        await asyncio.sleep(self.policy.delay(self.resumes))
+
+    def _gave_up(self, last: BackendError) -> StreamInterrupted:
+        first = self.cut or last
+        received = first.received if isinstance(first, StreamInterrupted) else 0
+        url = first.url if isinstance(first, StreamInterrupted) else None
+        message = str(first)
+        if self.resumes:
+            message += f"; {self.resumes} resume(s) failed, the last with: {last}"
+        return StreamInterrupted(message, received=received, url=url, status=last.status)
 
 
 async def resumed_stream(
-    backend: Backend,
-    prompt: list[int],
-    params: SamplingParams,
-    policy: ResumePolicy,
-    on_resume: OnResume | None = None,
+    backend: Backend, prompt: list[int], params: SamplingParams, policy: ResumePolicy
 ) -> AsyncIterator[Sequence[int]]:
     """``backend.stream(prompt, params)``, resumed where it breaks, up to ``policy.tries``.
 
     Raises:
-        StreamInterrupted: the stream broke and could not be resumed; the message says
-            how many tokens arrived and why each resume failed.
+        StreamInterrupted: the stream broke and could not be resumed.
         BackendError: the first request failed before any token (nothing to resume).
     """
     received: list[int] = []
-    resumes = 0
-    cut: StreamInterrupted | None = None  # the interruption being resumed
-    while True:
-        attempt_prompt, attempt_params = prompt, params
-        if received:
-            remaining = params.max_tokens - len(received)
-            if remaining <= 0:
-                yield Finish((), "length")
-                return
-            attempt_prompt = [*prompt, *received]
-            attempt_params = params.model_copy(update={"max_tokens": remaining})
-        stream = backend.stream(attempt_prompt, attempt_params)
+    resume = Resume(policy, prompt, params)
+    attempt: tuple[list[int], SamplingParams] | None = (prompt, params)
+    while attempt is not None:
+        stream = backend.stream(*attempt)
         try:
             async for chunk in stream:
                 received += chunk
                 yield chunk
             return
-        except StreamInterrupted as exc:
-            if not received or resumes >= policy.tries:
-                raise _gave_up(exc, cut, resumes) from exc
-            cut = exc
         except BackendError as exc:
-            if cut is None:
-                raise  # the first request failed before any token: nothing to resume
-            client_error = exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
-            if client_error or resumes >= policy.tries:
-                raise _gave_up(exc, cut, resumes) from exc
+            attempt = resume.after(exc, received)
         finally:
             close = getattr(stream, "aclose", None)
             if close is not None:
                 await close()
-        resumes += 1
-        if on_resume is not None:
-            on_resume(cut, resumes)
-        await asyncio.sleep(policy.delay(resumes))
-
-
-def _gave_up(last: BackendError, cut: StreamInterrupted | None, resumes: int) -> StreamInterrupted:
-    """The error of a stream that stays broken: the first cut, and what the resumes met."""
-    first = cut or last
-    received = first.received if isinstance(first, StreamInterrupted) else 0
-    url = first.url if isinstance(first, StreamInterrupted) else None
-    message = str(first)
-    if resumes:
-        message += f"; {resumes} resume(s) failed, the last with: {last}"
-    return StreamInterrupted(message, received=received, url=url, status=last.status)
+        if attempt is not None:
+            logger.warning("resuming a broken stream (resume %d): %s", resume.resumes, resume.cut)
+            await resume.wait()
+    yield Finish((), "length")  # the break came with max_tokens used up
 
 
 class Resuming:
@@ -141,8 +171,4 @@ class Resuming:
         self, prompt_tokens: list[int], params: SamplingParams
     ) -> AsyncIterator[Sequence[int]]:
         """The wrapped backend's stream, resumed where it breaks."""
-        return resumed_stream(self.backend, prompt_tokens, params, self.policy, _log_resume)
-
-
-def _log_resume(cut: StreamInterrupted, resume: int) -> None:
-    logger.warning("resuming a broken completion stream (resume %d): %s", resume, cut)
+        return resumed_stream(self.backend, prompt_tokens, params, self.policy)
