@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "_demo",
     "render": "_render",
     "parse": "_parse",
+    "mcp": "_mcp",
 }
 
 DESCRIPTION = """\
