@@ -34,7 +34,7 @@ def test_demo_runs_offline_end_to_end():
     assert "Kelvin" not in user_view and "Need both" not in user_view  # no chain of thought
 
 
-@pytest.mark.parametrize("script", ["agent_function_tools.py"])
+@pytest.mark.parametrize("script", ["agent_function_tools.py", "mcp_tools.py"])
 def test_example_runs(script: str):
     assert "final" in _run(script)
 
