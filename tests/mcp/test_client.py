@@ -48,6 +48,8 @@ async def test_stdio_server_through_the_agent(
             call("demo_server.count"),
             call("demo_server.pid"),
             FINAL,
+            call("demo_server.count"),  # the second run
+            FINAL,
         ]
     )
     agent = ha.Agent(backend, tools=[server])
@@ -74,14 +76,8 @@ async def test_stdio_server_through_the_agent(
     assert result.final_text == "Done."
     pid = int(got[8])
     assert not alive(pid), "the server process outlived the run"
-
-
-async def test_a_fresh_server_per_run(server_command: list[str]) -> None:
-    server = ha.MCPServer(server_command, namespace="demo")
-    script = [call("demo.count"), FINAL]
-    agent = ha.Agent(Scripted(script * 2), tools=[server])
-    first, second = await agent.arun("go"), await agent.arun("go")
-    assert answers(first) == answers(second) == ["1"]
+    again = await agent.arun("go")  # a fresh server process: its state starts over
+    assert answers(again) == ["1"]
 
 
 async def test_dead_hung_and_garbage_servers_become_error_answers(
@@ -106,18 +102,18 @@ async def test_dead_hung_and_garbage_servers_become_error_answers(
     assert got[3].startswith("Error: demo.die: the MCP server failed")
     assert got[4].startswith("Error: demo.add: the MCP server failed")
     assert result.final_text == "Done."
-
-
-async def test_a_server_that_cannot_start(server_command: list[str]) -> None:
-    with pytest.raises(ha.ToolError, match="cannot list the tools of the MCP server"):
-        ha.MCPServer(["/nonexistent/mcp-server"], namespace="x").namespace  # noqa: B018
-    server = ha.MCPServer(server_command, namespace="demo")
+    # listed earlier, but the server cannot be started for this run: errors, run goes on
+    server.command = ("/nonexistent/mcp-server",)
     agent = ha.Agent(Scripted([call("demo.add", {"a": 1, "b": 1}), FINAL]), tools=[server])
-    server.command = ("/nonexistent/mcp-server",)  # listed, then gone before the run
     result = await agent.arun("go")
     (answer,) = answers(result)
     assert answer.startswith("Error: demo.add: the MCP server could not be reached")
     assert result.final_text == "Done."
+
+
+def test_a_server_that_cannot_start_is_a_clear_error() -> None:
+    with pytest.raises(ha.ToolError, match="cannot list the tools of the MCP server"):
+        ha.MCPServer(["/nonexistent/mcp-server"], namespace="x").namespace  # noqa: B018
 
 
 async def test_tool_list_changes_are_picked_up(server_command: list[str]) -> None:
