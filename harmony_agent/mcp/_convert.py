@@ -81,8 +81,9 @@ def _block_text(block: Any) -> str:
     if kind == "text":
         return str(block.text)
     if kind in ("image", "audio"):
-        size = len(block.data) * 3 // 4  # base64
-        return f"[{kind}: {block.mime_type}, about {size} bytes, not shown]"
+        data = str(block.data).strip()
+        size = len(data) * 3 // 4 - data[-2:].count("=")  # base64
+        return f"[{kind}: {block.mime_type}, {size} bytes, not shown]"
     if kind == "resource":
         res = block.resource
         text = getattr(res, "text", None)
