@@ -141,6 +141,20 @@ async def test_shared_connection_keeps_state_across_runs(http_url: str) -> None:
         assert int(answers(second)[0]) == int(answers(first)[0]) + 1
 
 
+async def test_a_shared_stdio_server_lives_until_closed(server_command: list[str]) -> None:
+    server = ha.MCPServer(server_command, namespace="demo", shared=True)
+    script = [call("demo.pid"), FINAL, call("demo.count"), FINAL, call("demo.count"), FINAL]
+    agent = ha.Agent(Scripted(script), tools=[server])  # lists through the shared connection
+    pid = int(answers(await agent.arun("go"))[0])
+    assert answers(await agent.arun("go")) == ["1"]
+    assert answers(await agent.arun("go")) == ["2"]  # one server process for every run
+    assert alive(pid)
+    await server.aclose()
+    assert not alive(pid)
+    with pytest.raises(ha.ToolError, match="is closed"):
+        await server.call(ToolCall("demo.count", "{}"))
+
+
 def test_bad_configuration_is_refused() -> None:
     with pytest.raises(ha.ToolError, match="exactly one of"):
         ha.MCPServer()
