@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     )
     from harmony_agent.format._parser import StreamParser
     from harmony_agent.format._visible import VisibleTextFilter, strip_reasoning, visible_text
+    from harmony_agent.mcp import MCPServer
     from harmony_agent.tools import FunctionTool, PythonTool, Tool, ToolCall, tool
 
 __version__ = "0.1.0"
@@ -82,6 +83,7 @@ _LAZY = {
     "strip_reasoning": "harmony_agent.format._visible",
     "visible_text": "harmony_agent.format._visible",
     "FunctionTool": "harmony_agent.tools",
+    "MCPServer": "harmony_agent.mcp",
     "PythonTool": "harmony_agent.tools",
     "Tool": "harmony_agent.tools",
     "ToolCall": "harmony_agent.tools",
@@ -120,6 +122,7 @@ __all__ = [
     "Event",
     "FunctionTool",
     "HarmonyAgentError",
+    "MCPServer",
     "Message",
     "MessageEnd",
     "MessageStart",

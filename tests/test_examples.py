@@ -45,7 +45,7 @@ def test_demo_shows_reasoning_when_asked():
     assert "First find how the scales convert" in shown
 
 
-@pytest.mark.parametrize("script", ["agent_function_tools.py"])
+@pytest.mark.parametrize("script", ["agent_function_tools.py", "mcp_tools.py"])
 def test_example_runs(script: str):
     assert "final" in _run(script)
 

@@ -319,7 +319,7 @@ def _script(name: str, *args: str) -> None:
 
 SECTIONS = [
     "load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency", "python",
-    "browser",
+    "browser", "mcp",
 ]  # fmt: skip
 
 
@@ -356,6 +356,9 @@ def main(argv: list[str]) -> None:
     if "browser" in wanted:
         print("browser tool: open a 1 MB page, local index search (tools/bench_browser.py)")
         _script("bench_browser.py")
+    if "mcp" in wanted:
+        print("MCP: ha.MCPServer per call vs an in-process function tool (tools/bench_mcp.py)")
+        _script("bench_mcp.py")
 
 
 def _version(name: str) -> str:

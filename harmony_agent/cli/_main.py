@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "index": "_index",
     "render": "_render",
     "parse": "_parse",
+    "mcp": "_mcp",
 }
 
 DESCRIPTION = """\
