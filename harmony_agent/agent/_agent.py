@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-import threading
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -154,8 +153,17 @@ class Agent:
 
     # -- public API -------------------------------------------------------------------
     def run(self, input: AgentInput) -> RunResult:
-        """Run until the model answers or a limit is reached (blocking; see :meth:`arun`)."""
-        return _run_sync(released(self.backend, self.arun(input)))
+        """Run until the model answers or a limit is reached (blocking; see :meth:`arun`).
+
+        Raises:
+            RuntimeError: called while this thread runs an event loop (a notebook cell,
+                an async function): ``await agent.arun(input)`` there instead.
+        """
+        return _run_sync(
+            lambda: released(self.backend, self.arun(input)),
+            entry="Agent.run",
+            instead="agent.arun",
+        )
 
     async def arun(self, input: AgentInput) -> RunResult:
         """Run until the model answers or a limit is reached.
@@ -477,24 +485,17 @@ async def released(backend: Backend, awaitable: Awaitable[_T]) -> _T:
             await release()
 
 
-def _run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
-    """``asyncio.run``, or in a worker thread when this thread already runs a loop."""
+def _run_sync(make: Callable[[], Coroutine[Any, Any, _T]], *, entry: str, instead: str) -> _T:
+    """``asyncio.run(make())``; a clear error when this thread already runs an event loop.
+
+    Blocking here would stall that loop (a notebook's, a web server's), so the caller
+    is pointed to the coroutine to await. The coroutine is made only once it can run.
+    """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}  # "result" or "error"
-
-    def target() -> None:
-        try:
-            box["result"] = asyncio.run(coro)
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="harmony-agent-run")
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    result: _T = box["result"]
-    return result
+        return asyncio.run(make())
+    raise RuntimeError(
+        f"{entry}() blocks, and this thread already runs an event loop; "
+        f"use `await {instead}(...)` instead"
+    )

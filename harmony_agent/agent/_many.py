@@ -28,9 +28,13 @@ def run_many(
     """Run ``agent`` on every prompt, ``concurrency`` runs at a time (blocking).
 
     See :func:`arun_many`.
+
+    Raises:
+        RuntimeError: called while this thread runs an event loop: ``await
+            arun_many(...)`` there instead.
     """
     results: list[RunResult] = _run_sync(
-        released(
+        lambda: released(
             agent.backend,
             arun_many(
                 agent,
@@ -40,7 +44,9 @@ def run_many(
                 jsonl=jsonl,
                 raise_errors=raise_errors,
             ),
-        )
+        ),
+        entry="run_many",
+        instead="arun_many",
     )
     return results
 
