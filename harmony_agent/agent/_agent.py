@@ -50,6 +50,7 @@ from harmony_agent.format._messages import (
 )
 from harmony_agent.format._parser import StreamParser
 from harmony_agent.format._render import RenderConfig, messages_to_render
+from harmony_agent.format._stops import stop_token_for
 from harmony_agent.tools import Tool, ToolCall, as_tool
 from harmony_agent.tools._base import declarations, resolve, route_table
 
@@ -132,7 +133,7 @@ class Agent:
         self.max_turns = max_turns
         sampling = sampling or SamplingParams()
         if sampling.stop_tokens is None:
-            sampling = sampling.model_copy(update={"stop_tokens": (T.RETURN, T.CALL)})
+            sampling = sampling.model_copy(update={"stop_tokens": T.ACTION_STOPS})
         self.sampling = sampling
         self.token_budget = token_budget
         self.context_window = context_window
@@ -266,8 +267,6 @@ class Agent:
                     if not generated and completion_tokens == 0:
                         raise  # the run has produced nothing: the caller's error to see
                     error = exc
-                prompt_tokens += len(prompt)
-                completion_tokens += len(generated)
                 truncated = finish == "length" or len(generated) >= params.max_tokens
                 closing: list[Event] = []
                 if (
@@ -277,9 +276,14 @@ class Agent:
                     and generated[-1] not in self._stops
                 ):
                     # The engine stripped the stop token: restore the one the model wrote.
-                    stop_token = T.CALL if open_start.recipient else T.RETURN
+                    # (The only place that does; adapters add only a stop the engine named.)
+                    stop_token = stop_token_for(open_start.recipient)
                     generated.append(stop_token)
                     closing = parser.feed(stop_token)
+                prompt_tokens += len(prompt)
+                completion_tokens += len(
+                    generated
+                )  # a restored stop token counts: the model made it
                 for event in closing + parser.finish():
                     if isinstance(event, MessageEnd):
                         ends.append(event)

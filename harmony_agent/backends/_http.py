@@ -6,8 +6,9 @@ backoff and jitter, but only until the first token reached the caller: a half-st
 completion is never replayed. A stream counts as finished only when the engine said so
 (each adapter knows its end marker) and then ends with a :class:`Finish` chunk; one that
 breaks or just stops after tokens arrived raises :class:`StreamInterrupted`, which the
-agent resumes. The token helpers (:class:`TokenGate`, :class:`TextTokenizer`,
-:func:`infer_stop_token`) are shared by every adapter.
+agent resumes. The token helpers (:class:`TokenGate`, :class:`TextTokenizer`) are shared by every
+adapter; a stop token the engine left out without naming it stays out (the agent
+restores it from the parsed header).
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ __all__ = [
     "TextTokenizer",
     "TokenGate",
     "Unfinished",
-    "infer_stop_token",
     "ndjson_events",
     "sse_events",
     "stop_set",
@@ -463,7 +463,7 @@ def error_message(event: Any) -> str | None:
 def stop_set(params: SamplingParams) -> tuple[int, ...]:
     """The stop tokens of ``params``: the harmony action stops when none are given."""
     if params.stop_tokens is None:
-        return (T.RETURN, T.CALL)
+        return T.ACTION_STOPS
     return tuple(params.stop_tokens)
 
 
@@ -505,31 +505,6 @@ class TokenGate:
         if reason is None:
             reason = "length" if self.done and not self.stopped else "stop"
         return Finish(tail, reason)
-
-
-def infer_stop_token(
-    prompt_tokens: Sequence[int],
-    completion: Sequence[int],
-    stops: Iterable[int],
-    encoding: Encoding,
-) -> int | None:
-    """Which harmony stop an engine stripped: ``<|call|>`` if the last message has a recipient.
-
-    The header of the last message (after the last ``<|start|>``, looking back into the
-    prompt when the completion has none, up to ``<|message|>``) names a recipient with
-    ``to=`` exactly when the message is a tool call. Returns None when that token is
-    not among ``stops``.
-    """
-    starts = [i for i, t in enumerate(completion) if t == T.START]
-    if starts:
-        header = list(completion[starts[-1] + 1 :])
-    else:
-        back = [i for i, t in enumerate(prompt_tokens) if t == T.START]
-        header = list(prompt_tokens[back[-1] + 1 :] if back else []) + list(completion)
-    if T.MESSAGE in header:
-        header = header[: header.index(T.MESSAGE)]
-    token = T.CALL if re.search(r"\bto=", encoding.decode(header)) else T.RETURN
-    return token if token in set(stops) else None
 
 
 def special_token_id(text: str, encoding: Encoding) -> int | None:

@@ -178,7 +178,7 @@ class Encoding:
 
     def stop_tokens_for_assistant_actions(self) -> list[int]:
         """Tokens that end sampling: ``<|return|>`` and ``<|call|>``."""
-        return [T.RETURN, T.CALL]
+        return list(T.ACTION_STOPS)
 
     def encode(
         self,

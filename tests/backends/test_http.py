@@ -15,7 +15,6 @@ from harmony_agent.backends._http import (
     TextTokenizer,
     TokenGate,
     _Retryable,
-    infer_stop_token,
     ndjson_events,
     special_token_id,
     sse_events,
@@ -24,7 +23,7 @@ from harmony_agent.backends._http import (
 from harmony_agent.errors import BackendError
 from harmony_agent.format import Encoding, load_encoding
 from harmony_agent.format import _tokens as T
-from tests.backends.conftest import FINAL, MODEL, TOOL_CALL, collect, flat, harmony, params
+from tests.backends.conftest import FINAL, MODEL, collect, flat, harmony, params
 
 
 async def _events(body: bytes, ndjson: bool = False) -> list[object]:
@@ -150,23 +149,6 @@ def test_token_gate() -> None:
     assert limited.done and not limited.stopped
     assert stop_set(params()) == (T.RETURN, T.CALL)
     assert stop_set(params(stop_tokens=())) == ()
-
-
-def test_infer_stop_token(encoding: Encoding, prompt: list[int]) -> None:
-    call = harmony(encoding, TOOL_CALL)[:-1]
-    final = harmony(encoding, FINAL)[:-1]
-    stops = (T.RETURN, T.CALL)
-    assert infer_stop_token(prompt, call, stops, encoding) == T.CALL
-    assert infer_stop_token(prompt, final, stops, encoding) == T.RETURN
-    assert infer_stop_token(prompt, call, (T.RETURN,), encoding) is None
-    # "to=" in the message body is not a recipient
-    body = harmony(encoding, "<|channel|>final<|message|>set x to=5")
-    assert infer_stop_token(prompt, body, stops, encoding) == T.RETURN
-    # the recipient may sit in the prompt's role header
-    in_prompt = [*prompt, *harmony(encoding, " to=functions.f")]
-    header = harmony(encoding, "<|channel|>commentary<|message|>{}")
-    assert infer_stop_token(in_prompt, header, stops, encoding) == T.CALL
-    assert infer_stop_token([], [], stops, encoding) == T.RETURN
 
 
 def test_special_token_id(encoding: Encoding) -> None:
