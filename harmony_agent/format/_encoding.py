@@ -15,9 +15,10 @@ from harmony_agent.format._messages import Channel, Message, Role
 from harmony_agent.format._render import _DEFAULT_CONFIG, RenderConfig, Renderer
 from harmony_agent.format._vocab import load_ranks
 
-__all__ = ["Encoding", "load_encoding"]
+__all__ = ["O200K_PATTERN", "Encoding", "load_encoding"]
 
-_O200K_PATTERN = "|".join(
+#: o200k's pre-tokenizer pattern: BPE merges never cross the pieces it cuts text into.
+O200K_PATTERN = "|".join(
     [
         r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
         r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
@@ -73,7 +74,7 @@ class Encoding:
                     ranks = self.token_byte_table
                     enc = tiktoken.Encoding(
                         "o200k_harmony",
-                        pat_str=_O200K_PATTERN,
+                        pat_str=O200K_PATTERN,
                         mergeable_ranks=dict(zip(ranks, range(len(ranks)), strict=True)),
                         special_tokens=T.special_tokens(),
                     )
