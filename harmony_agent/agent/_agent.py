@@ -25,21 +25,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar, Union
 
 from harmony_agent.agent._backend import Backend, Finish, FinishReason, SamplingParams, as_backend
+from harmony_agent.agent._events import AgentEvent, RunEnd, ToolCallStart
+from harmony_agent.agent._events import ToolResult as ToolResultEvent
 from harmony_agent.agent._result import RunResult, StopReason, Usage
 from harmony_agent.agent._resume import ResumePolicy, resumed_stream
 from harmony_agent.errors import BackendError, ConversationError, StreamInterrupted, ToolError
-from harmony_agent.events import (
-    AgentEvent,
-    Event,
-    MessageEnd,
-    MessageStart,
-    RunEnd,
-    ToolCallStart,
-)
-from harmony_agent.events import ToolResult as ToolResultEvent
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._conversation import Conversation
 from harmony_agent.format._encoding import Encoding, load_encoding
+from harmony_agent.format._events import Event, MessageEnd, MessageStart
 from harmony_agent.format._messages import (
     Channel,
     DeveloperContent,

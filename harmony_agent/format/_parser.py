@@ -43,8 +43,15 @@ from itertools import compress, count
 from typing import TYPE_CHECKING, Any, Final
 
 from harmony_agent.errors import ParseError
-from harmony_agent.events import ContentDelta, Event, MessageEnd, MessageStart, ParseIssue, StopKind
 from harmony_agent.format import _tokens as T
+from harmony_agent.format._events import (
+    ContentDelta,
+    Event,
+    MessageEnd,
+    MessageStart,
+    ParseIssue,
+    StopKind,
+)
 from harmony_agent.format._header import Header, parse_header, show
 from harmony_agent.format._messages import Message, Role
 

@@ -47,7 +47,7 @@ def restore_stop_token(
         message is open (it was cut by a stripped stop token), else ``completion``
         as it is. A completion cut by ``max_tokens`` is cut, not stopped: do not pass it.
     """
-    from harmony_agent.events import MessageEnd, MessageStart
+    from harmony_agent.format._events import MessageEnd, MessageStart
     from harmony_agent.format._parser import StreamParser
 
     out = list(completion)
