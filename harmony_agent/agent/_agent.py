@@ -22,11 +22,12 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, TypeVar, Union
+from typing import Any, Literal, TypeVar, Union
 
 from harmony_agent.agent._backend import Backend, Finish, FinishReason, SamplingParams, as_backend
 from harmony_agent.agent._events import AgentEvent, RunEnd, ToolCallStart
 from harmony_agent.agent._events import ToolResult as ToolResultEvent
+from harmony_agent.agent._limits import Limits
 from harmony_agent.agent._result import RunResult, StopReason, Usage
 from harmony_agent.agent._resume import ResumePolicy, resumed_stream
 from harmony_agent.errors import BackendError, ConversationError, StreamInterrupted, ToolError
@@ -48,7 +49,7 @@ from harmony_agent.format._stops import stop_token_for
 from harmony_agent.tools import Tool, ToolCall, as_tool
 from harmony_agent.tools._base import declarations, resolve, route_table
 
-__all__ = ["Agent", "AgentInput"]
+__all__ = ["Agent", "AgentInput", "TurnOutcome", "end_of_turn"]
 
 logger = logging.getLogger("harmony_agent.agent")
 
@@ -93,6 +94,9 @@ class Agent:
     ``RunResult.incomplete``). ``run``, ``arun``, ``stream`` and ``run_many`` all do
     this alike.
 
+    ``max_turns``, ``token_budget``, ``context_window`` and ``tool_timeout`` are kept
+    together in ``agent.limits`` (a frozen :class:`~harmony_agent.agent.Limits`).
+
     The agent keeps no state between runs; one agent may serve many concurrent runs.
     The prompt list a backend receives belongs to the agent and grows after the call:
     a backend that keeps it must copy it.
@@ -115,23 +119,20 @@ class Agent:
         encoding: Encoding | None = None,
         render_config: RenderConfig | None = None,
     ) -> None:
-        if max_turns < 1:
-            raise ValueError(f"max_turns must be at least 1, got {max_turns}")
-        for label, value in (("token_budget", token_budget), ("context_window", context_window)):
-            if value is not None and value < 1:
-                raise ValueError(f"{label} must be positive or None, got {value}")
+        self.limits = Limits(
+            max_turns=max_turns,
+            token_budget=token_budget,
+            context_window=context_window,
+            tool_timeout=tool_timeout,
+        )
         self.backend = as_backend(backend)
         self.tools: tuple[Tool, ...] = tuple(as_tool(t) for t in tools)
         self.instructions = instructions
         self.reasoning = ReasoningEffort(str(reasoning).lower())
-        self.max_turns = max_turns
         sampling = sampling or SamplingParams()
         if sampling.stop_tokens is None:
             sampling = sampling.model_copy(update={"stop_tokens": T.ACTION_STOPS})
         self.sampling = sampling
-        self.token_budget = token_budget
-        self.context_window = context_window
-        self.tool_timeout = tool_timeout
         if isinstance(resume, bool):
             resume = ResumePolicy() if resume else ResumePolicy(tries=0)
         self.resume = resume
@@ -145,6 +146,27 @@ class Agent:
     def __repr__(self) -> str:
         tools = ", ".join(name for t in self.tools for name in t.names)
         return f"Agent({self.backend!r}, tools=[{tools}])"
+
+    # The limits, also readable one by one.
+    @property
+    def max_turns(self) -> int:
+        """See :class:`~harmony_agent.agent.Limits`."""
+        return self.limits.max_turns
+
+    @property
+    def token_budget(self) -> int | None:
+        """See :class:`~harmony_agent.agent.Limits`."""
+        return self.limits.token_budget
+
+    @property
+    def context_window(self) -> int | None:
+        """See :class:`~harmony_agent.agent.Limits`."""
+        return self.limits.context_window
+
+    @property
+    def tool_timeout(self) -> float | None:
+        """See :class:`~harmony_agent.agent.Limits`."""
+        return self.limits.tool_timeout
 
     # -- public API -------------------------------------------------------------------
     def run(self, input: AgentInput) -> RunResult:
@@ -228,7 +250,7 @@ class Agent:
 
         async with self._sessions() as tools:
             while stop is None:
-                if turns == self.max_turns:
+                if turns == self.limits.max_turns:
                     stop = "max_turns"
                     break
                 params, limited_by = self._params(len(prompt), completion_tokens)
@@ -287,18 +309,10 @@ class Agent:
 
                 # 2. What the completion means: an answer, a call, more thinking, or a cut.
                 last = ends[-1] if ends else None
-                if error is not None:
-                    stop = "interrupted"
-                elif last is None or last.stop == "incomplete":
-                    stop = limited_by if truncated else "no_final"
-                elif (
-                    last.stop == "return"
-                    or generated[-1] == T.RETURN
-                    or (last.message.recipient is None and last.message.channel == Channel.FINAL)
-                ):
-                    stop = "final" if last.message.channel == Channel.FINAL else "no_final"
-                elif last.message.recipient is not None:
+                outcome = end_of_turn(last, generated, error, truncated, limited_by)
+                if outcome == "call":
                     # 3. The model called a tool: answer it and let the model go on.
+                    assert last is not None
                     yield ToolCallStart(last.message, turns)
                     replies, failed = await self._call(tools, last.message)
                     tool_errors += failed
@@ -307,13 +321,16 @@ class Agent:
                     for reply in replies:
                         prompt += encoding.render(reply)
                     prompt += self._start_assistant
-                else:
+                elif outcome == "continue":
                     prompt += self._start_assistant  # a message ended with <|end|>: go on
+                else:
+                    stop = outcome
         incomplete = bool(ends) and ends[-1].stop == "incomplete"
 
         usage = Usage(
             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, resumes=resumes
         )
+        assert stop is not None  # the loop ends only once it has a reason
         result = self._result(start, new, stop, usage, turns, incomplete, error)
         if tool_errors:
             result = result.model_copy(update={"tool_errors": tool_errors})
@@ -326,10 +343,11 @@ class Agent:
         """This completion's parameters (None: no room left), and the limit that binds."""
         limit = self.sampling.max_tokens
         reason: StopReason = "max_tokens"
-        if self.token_budget is not None and self.token_budget - generated < limit:
-            limit, reason = self.token_budget - generated, "token_budget"
-        if self.context_window is not None and self.context_window - prompt_length < limit:
-            limit, reason = self.context_window - prompt_length, "context_window"
+        budget, window = self.limits.token_budget, self.limits.context_window
+        if budget is not None and budget - generated < limit:
+            limit, reason = budget - generated, "token_budget"
+        if window is not None and window - prompt_length < limit:
+            limit, reason = window - prompt_length, "context_window"
         if limit <= 0:
             return None, reason
         if limit == self.sampling.max_tokens:
@@ -347,7 +365,7 @@ class Agent:
             known = ", ".join(self._routes) or "none"
             return (call.error(f"no tool is called {call.recipient!r}. Tools: {known}."),), True
         tool = tools[index]
-        timeout = tool.timeout if tool.timeout is not None else self.tool_timeout
+        timeout = tool.timeout if tool.timeout is not None else self.limits.tool_timeout
         try:
             replies = await _within(timeout, tool.call(call))
         except ToolError as exc:
@@ -382,7 +400,7 @@ class Agent:
         self,
         start: Conversation,
         new: list[Message],
-        stop: StopReason | None,
+        stop: StopReason,
         usage: Usage,
         turns: int,
         incomplete: bool,
@@ -407,7 +425,7 @@ class Agent:
             final_text=final,
             messages=tuple(new),
             conversation=conversation,
-            stop_reason=stop or "no_final",
+            stop_reason=stop,
             usage=usage,
             turns=turns,
             incomplete=incomplete,
@@ -428,6 +446,44 @@ class Agent:
             Message(role=Role.SYSTEM, content=system),
             Message(role=Role.DEVELOPER, content=developer) if has_developer else None,
         )
+
+
+# -- the end of a turn -------------------------------------------------------------------
+#: What a finished completion leads to: a reason to stop the run, a tool call to answer,
+#: or (a message ended with ``<|end|>``) another completion.
+TurnOutcome = Union[StopReason, Literal["call", "continue"]]  # noqa: UP007
+
+
+def end_of_turn(
+    last: MessageEnd | None,
+    generated: Sequence[int],
+    error: BackendError | None,
+    truncated: bool,
+    limited_by: StopReason,
+) -> TurnOutcome:
+    """Decide what a finished completion means for the run.
+
+    Args:
+        last: the completion's last complete message (None: none completed).
+        generated: the completion's tokens (a restored stop token included).
+        error: the backend failure that cut it, if any.
+        truncated: it was cut by the token limit (``max_tokens`` or a budget).
+        limited_by: which limit bounded this completion.
+    """
+    if error is not None:
+        return "interrupted"
+    if last is None or last.stop == "incomplete":
+        return limited_by if truncated else "no_final"
+    message = last.message
+    if (
+        last.stop == "return"
+        or generated[-1] == T.RETURN
+        or (message.recipient is None and message.channel is Channel.FINAL)
+    ):
+        return "final" if message.channel is Channel.FINAL else "no_final"
+    if message.recipient is not None:
+        return "call"
+    return "continue"
 
 
 # -- async helpers ----------------------------------------------------------------------
