@@ -25,6 +25,9 @@ import harmony_agent as ha
 from harmony_agent.backends import VLLM
 from harmony_agent.testing import FakeVLLMServer
 
+__all__ = ["main", "run_demo"]
+
+
 QUESTION = "Is it warmer in Oslo or in Lisbon today, and by how many degrees?"
 FORECASTS = {"oslo": (4, "sleet"), "lisbon": (19, "sunny")}
 DIM, BOLD, RESET = "\033[2m", "\033[1m", "\033[0m"

@@ -4,6 +4,27 @@ from __future__ import annotations
 
 from typing import Final
 
+__all__ = [
+    "ACTION_STOPS",
+    "CALL",
+    "CHANNEL",
+    "CONSTRAIN",
+    "END",
+    "ENDOFTEXT",
+    "FIRST_SPECIAL",
+    "LAST_SPECIAL",
+    "MESSAGE",
+    "NAMED_SPECIALS",
+    "N_ORDINARY",
+    "RETURN",
+    "START",
+    "STARTOFTEXT",
+    "is_special",
+    "special_name",
+    "special_tokens",
+]
+
+
 START: Final = 200006
 END: Final = 200007
 MESSAGE: Final = 200008
