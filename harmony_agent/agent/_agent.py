@@ -9,34 +9,31 @@ rendered again, which drops the chain of thought of finished turns.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sys
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
-    Awaitable,
     Callable,
-    Coroutine,
     Iterable,
     Sequence,
 )
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, Literal, TypeVar, Union
+from typing import Any, TypeVar, Union
 
+from harmony_agent.agent._aio import Expired, closing, released, run_sync, within
 from harmony_agent.agent._backend import Backend, Finish, FinishReason, SamplingParams, as_backend
 from harmony_agent.agent._events import AgentEvent, RunEnd, ToolCallStart
 from harmony_agent.agent._events import ToolResult as ToolResultEvent
 from harmony_agent.agent._limits import Limits
 from harmony_agent.agent._result import RunResult, StopReason, Usage
 from harmony_agent.agent._resume import ResumePolicy, resumed_stream
+from harmony_agent.agent._turn import TurnOutcome, end_of_turn
 from harmony_agent.errors import BackendError, ConversationError, StreamInterrupted, ToolError
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._conversation import Conversation
 from harmony_agent.format._encoding import Encoding, load_encoding
 from harmony_agent.format._events import Event, MessageEnd, MessageStart
 from harmony_agent.format._messages import (
-    Channel,
     DeveloperContent,
     Message,
     ReasoningEffort,
@@ -49,7 +46,10 @@ from harmony_agent.format._stops import stop_token_for
 from harmony_agent.tools import Tool, ToolCall, as_tool
 from harmony_agent.tools._base import declarations, resolve, route_table
 
-__all__ = ["Agent", "AgentInput", "TurnOutcome", "end_of_turn"]
+__all__ = ["Agent", "AgentInput", "TurnOutcome", "end_of_turn", "released"]
+
+# Kept under its former name for modules that import it from here.
+_run_sync = run_sync
 
 logger = logging.getLogger("harmony_agent.agent")
 
@@ -176,7 +176,7 @@ class Agent:
             RuntimeError: called while this thread runs an event loop (a notebook cell,
                 an async function): ``await agent.arun(input)`` there instead.
         """
-        return _run_sync(
+        return run_sync(
             lambda: released(self.backend, self.arun(input)),
             entry="Agent.run",
             instead="agent.arun",
@@ -190,7 +190,7 @@ class Agent:
         conversation without a system message gets the agent's system and developer
         messages; one with its own is used as it is.
         """
-        async with _closing(self.stream(input)) as events:
+        async with closing(self.stream(input)) as events:
             async for event in events:
                 if isinstance(event, RunEnd):
                     result: RunResult = event.result
@@ -267,7 +267,7 @@ class Agent:
                 finish: FinishReason | None = None
                 stream = resumed_stream(self.backend, prompt, params, self.resume, count_resume)
                 try:
-                    async with _closing(stream) as chunks:
+                    async with closing(stream) as chunks:
                         async for chunk in chunks:
                             if isinstance(chunk, Finish):
                                 finish = chunk.reason
@@ -284,7 +284,7 @@ class Agent:
                         raise  # the run has produced nothing: the caller's error to see
                     error = exc
                 truncated = finish == "length" or len(generated) >= params.max_tokens
-                closing: list[Event] = []
+                tail: list[Event] = []  # events of a restored stop token
                 if (
                     error is None
                     and open_start is not None
@@ -295,12 +295,12 @@ class Agent:
                     # (The only place that does; adapters add only a stop the engine named.)
                     stop_token = stop_token_for(open_start.recipient)
                     generated.append(stop_token)
-                    closing = parser.feed(stop_token)
+                    tail = parser.feed(stop_token)
                 prompt_tokens += len(prompt)
                 completion_tokens += len(
                     generated
                 )  # a restored stop token counts: the model made it
-                for event in closing + parser.finish():
+                for event in tail + parser.finish():
                     if isinstance(event, MessageEnd):
                         ends.append(event)
                     yield event
@@ -367,11 +367,11 @@ class Agent:
         tool = tools[index]
         timeout = tool.timeout if tool.timeout is not None else self.limits.tool_timeout
         try:
-            replies = await _within(timeout, tool.call(call))
+            replies = await within(timeout, tool.call(call))
         except ToolError as exc:
             logger.info("tool %s answered an error: %s", call.recipient, exc)
             return (call.error(str(exc)),), True
-        except _Expired:
+        except Expired:
             logger.warning("tool %s did not answer within %g s", call.recipient, timeout)
             return (
                 call.error(
@@ -446,110 +446,3 @@ class Agent:
             Message(role=Role.SYSTEM, content=system),
             Message(role=Role.DEVELOPER, content=developer) if has_developer else None,
         )
-
-
-# -- the end of a turn -------------------------------------------------------------------
-#: What a finished completion leads to: a reason to stop the run, a tool call to answer,
-#: or (a message ended with ``<|end|>``) another completion.
-TurnOutcome = Union[StopReason, Literal["call", "continue"]]  # noqa: UP007
-
-
-def end_of_turn(
-    last: MessageEnd | None,
-    generated: Sequence[int],
-    error: BackendError | None,
-    truncated: bool,
-    limited_by: StopReason,
-) -> TurnOutcome:
-    """Decide what a finished completion means for the run.
-
-    Args:
-        last: the completion's last complete message (None: none completed).
-        generated: the completion's tokens (a restored stop token included).
-        error: the backend failure that cut it, if any.
-        truncated: it was cut by the token limit (``max_tokens`` or a budget).
-        limited_by: which limit bounded this completion.
-    """
-    if error is not None:
-        return "interrupted"
-    if last is None or last.stop == "incomplete":
-        return limited_by if truncated else "no_final"
-    message = last.message
-    if (
-        last.stop == "return"
-        or generated[-1] == T.RETURN
-        or (message.recipient is None and message.channel is Channel.FINAL)
-    ):
-        return "final" if message.channel is Channel.FINAL else "no_final"
-    if message.recipient is not None:
-        return "call"
-    return "continue"
-
-
-# -- async helpers ----------------------------------------------------------------------
-class _Expired(Exception):
-    """A tool call ran out of time (unlike a ``TimeoutError`` the tool raised itself)."""
-
-
-if sys.version_info >= (3, 11):
-
-    async def _within(seconds: float | None, awaitable: Awaitable[_T]) -> _T:
-        if seconds is None:
-            return await awaitable
-        try:
-            async with asyncio.timeout(seconds) as scope:
-                return await awaitable
-        except TimeoutError:
-            if scope.expired():
-                raise _Expired from None
-            raise
-
-else:  # pragma: no cover - Python 3.10
-
-    async def _within(seconds: float | None, awaitable: Awaitable[_T]) -> _T:
-        try:
-            return await asyncio.wait_for(awaitable, seconds)
-        except asyncio.TimeoutError:
-            raise _Expired from None
-
-
-@asynccontextmanager
-async def _closing(iterator: AsyncIterator[_T]) -> AsyncIterator[AsyncIterator[_T]]:
-    """Close an async iterator on exit, aborting a backend request still in flight."""
-    try:
-        yield iterator
-    finally:
-        close = getattr(iterator, "aclose", None)
-        if close is not None:
-            await close()
-
-
-async def released(backend: Backend, awaitable: Awaitable[_T]) -> _T:
-    """Await ``awaitable``, then let ``backend`` release what it holds for this event loop.
-
-    The blocking entry points (``run``, ``run_many``) end their event loop when they
-    return; an HTTP backend's client belongs to that loop and is closed here, not left
-    to the garbage collector.
-    """
-    try:
-        return await awaitable
-    finally:
-        release = getattr(backend, "release_loop", None)
-        if release is not None:
-            await release()
-
-
-def _run_sync(make: Callable[[], Coroutine[Any, Any, _T]], *, entry: str, instead: str) -> _T:
-    """``asyncio.run(make())``; a clear error when this thread already runs an event loop.
-
-    Blocking here would stall that loop (a notebook's, a web server's), so the caller
-    is pointed to the coroutine to await. The coroutine is made only once it can run.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())
-    raise RuntimeError(
-        f"{entry}() blocks, and this thread already runs an event loop; "
-        f"use `await {instead}(...)` instead"
-    )

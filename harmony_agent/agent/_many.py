@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from harmony_agent.agent._agent import Agent, AgentInput, _run_sync, released
+from harmony_agent.agent._agent import Agent, AgentInput
+from harmony_agent.agent._aio import released, run_sync
 from harmony_agent.agent._result import RunResult
 from harmony_agent.format._conversation import Conversation
 
@@ -33,7 +34,7 @@ def run_many(
         RuntimeError: called while this thread runs an event loop: ``await
             arun_many(...)`` there instead.
     """
-    results: list[RunResult] = _run_sync(
+    results: list[RunResult] = run_sync(
         lambda: released(
             agent.backend,
             arun_many(

@@ -8,7 +8,7 @@ import pytest
 
 import harmony_agent as ha
 from harmony_agent.agent import Limits
-from harmony_agent.agent._agent import end_of_turn
+from harmony_agent.agent._turn import end_of_turn
 from harmony_agent.backends import Scripted
 from harmony_agent.events import MessageEnd
 from harmony_agent.format import _tokens as T
