@@ -70,14 +70,14 @@ _LAZY = {
     "SamplingParams": "harmony_agent.agent._backend",
     "ResumePolicy": "harmony_agent.agent._resume",
     "BrowserTool": "harmony_agent.browser",
-    "ContentDelta": "harmony_agent.events",
-    "Event": "harmony_agent.events",
-    "MessageEnd": "harmony_agent.events",
-    "MessageStart": "harmony_agent.events",
-    "ParseIssue": "harmony_agent.events",
-    "RunEnd": "harmony_agent.events",
-    "ToolCallStart": "harmony_agent.events",
-    "ToolResult": "harmony_agent.events",
+    "ContentDelta": "harmony_agent.format._events",
+    "Event": "harmony_agent.format._events",
+    "MessageEnd": "harmony_agent.format._events",
+    "MessageStart": "harmony_agent.format._events",
+    "ParseIssue": "harmony_agent.format._events",
+    "RunEnd": "harmony_agent.agent._events",
+    "ToolCallStart": "harmony_agent.agent._events",
+    "ToolResult": "harmony_agent.agent._events",
     "StreamParser": "harmony_agent.format._parser",
     "VisibleTextFilter": "harmony_agent.format._visible",
     "strip_reasoning": "harmony_agent.format._visible",
@@ -105,7 +105,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+    return sorted({*__all__, *_SUBMODULES})  # the public API only
 
 
 __all__ = [

@@ -213,7 +213,7 @@ def bench_render(enc: ha.Encoding, oh: Any, oe: Any) -> None:
     eo = enc.tiktoken.encode_ordinary
     floor = timeit(lambda: [eo(t) for t in texts])
     warm = timeit(lambda: enc.render_conversation_for_completion(messages))
-    renderer = enc._renderer
+    renderer = enc.renderer
 
     def cold() -> None:
         # empty header and system/developer caches: every piece is encoded again

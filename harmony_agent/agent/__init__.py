@@ -14,6 +14,7 @@ from harmony_agent.agent._backend import Backend, Finish, FinishReason, Sampling
 
 if TYPE_CHECKING:
     from harmony_agent.agent._agent import Agent, AgentInput
+    from harmony_agent.agent._limits import Limits
     from harmony_agent.agent._many import arun_many, run_many
     from harmony_agent.agent._result import RunResult, StopReason, Usage
     from harmony_agent.agent._resume import ResumePolicy, Resuming
@@ -23,6 +24,7 @@ _LAZY = {
     "AgentInput": "harmony_agent.agent._agent",
     "arun_many": "harmony_agent.agent._many",
     "run_many": "harmony_agent.agent._many",
+    "Limits": "harmony_agent.agent._limits",
     "ResumePolicy": "harmony_agent.agent._resume",
     "Resuming": "harmony_agent.agent._resume",
     "RunResult": "harmony_agent.agent._result",
@@ -40,7 +42,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(__all__)
 
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "Backend",
     "Finish",
     "FinishReason",
+    "Limits",
     "ResumePolicy",
     "Resuming",
     "RunResult",

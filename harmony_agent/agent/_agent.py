@@ -9,41 +9,32 @@ rendered again, which drops the chain of thought of finished turns.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
-import sys
-import threading
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
-    Awaitable,
     Callable,
-    Coroutine,
     Iterable,
     Sequence,
 )
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar, Union
 
+from harmony_agent.agent._aio import Expired, closing, released, run_sync, within
 from harmony_agent.agent._backend import Backend, Finish, FinishReason, SamplingParams, as_backend
+from harmony_agent.agent._events import AgentEvent, RunEnd, ToolCallStart
+from harmony_agent.agent._events import ToolResult as ToolResultEvent
+from harmony_agent.agent._limits import Limits
 from harmony_agent.agent._result import RunResult, StopReason, Usage
 from harmony_agent.agent._resume import Resume, ResumePolicy
+from harmony_agent.agent._turn import TurnOutcome, end_of_turn
 from harmony_agent.errors import BackendError, ConversationError, ToolError
-from harmony_agent.events import (
-    AgentEvent,
-    Event,
-    MessageEnd,
-    MessageStart,
-    RunEnd,
-    ToolCallStart,
-)
-from harmony_agent.events import ToolResult as ToolResultEvent
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._conversation import Conversation
 from harmony_agent.format._encoding import Encoding, load_encoding
+from harmony_agent.format._events import Event, MessageEnd, MessageStart
 from harmony_agent.format._messages import (
-    Channel,
     DeveloperContent,
     Message,
     ReasoningEffort,
@@ -52,10 +43,14 @@ from harmony_agent.format._messages import (
 )
 from harmony_agent.format._parser import StreamParser
 from harmony_agent.format._render import RenderConfig, messages_to_render
+from harmony_agent.format._stops import stop_token_for
 from harmony_agent.tools import Tool, ToolCall, as_tool
 from harmony_agent.tools._base import declarations, resolve, route_table
 
-__all__ = ["Agent", "AgentInput"]
+__all__ = ["Agent", "AgentInput", "TurnOutcome", "end_of_turn", "released"]
+
+# Kept under its former name for modules that import it from here.
+_run_sync = run_sync
 
 logger = logging.getLogger("harmony_agent.agent")
 
@@ -100,6 +95,9 @@ class Agent:
     ``RunResult.incomplete``). ``run``, ``arun``, ``stream`` and ``run_many`` all do
     this alike.
 
+    ``max_turns``, ``token_budget``, ``context_window`` and ``tool_timeout`` are kept
+    together in ``agent.limits`` (a frozen :class:`~harmony_agent.agent.Limits`).
+
     The agent keeps no state between runs; one agent may serve many concurrent runs.
     The prompt list a backend receives belongs to the agent and grows after the call:
     a backend that keeps it must copy it.
@@ -122,23 +120,20 @@ class Agent:
         encoding: Encoding | None = None,
         render_config: RenderConfig | None = None,
     ) -> None:
-        if max_turns < 1:
-            raise ValueError(f"max_turns must be at least 1, got {max_turns}")
-        for label, value in (("token_budget", token_budget), ("context_window", context_window)):
-            if value is not None and value < 1:
-                raise ValueError(f"{label} must be positive or None, got {value}")
+        self.limits = Limits(
+            max_turns=max_turns,
+            token_budget=token_budget,
+            context_window=context_window,
+            tool_timeout=tool_timeout,
+        )
         self.backend = as_backend(backend)
         self.tools: tuple[Tool, ...] = tuple(as_tool(t) for t in tools)
         self.instructions = instructions
         self.reasoning = ReasoningEffort(str(reasoning).lower())
-        self.max_turns = max_turns
         sampling = sampling or SamplingParams()
         if sampling.stop_tokens is None:
-            sampling = sampling.model_copy(update={"stop_tokens": (T.RETURN, T.CALL)})
+            sampling = sampling.model_copy(update={"stop_tokens": T.ACTION_STOPS})
         self.sampling = sampling
-        self.token_budget = token_budget
-        self.context_window = context_window
-        self.tool_timeout = tool_timeout
         if isinstance(resume, bool):
             resume = ResumePolicy() if resume else ResumePolicy(tries=0)
         self.resume = resume
@@ -153,6 +148,27 @@ class Agent:
     def __repr__(self) -> str:
         tools = ", ".join(name for t in self.tools for name in t.names)
         return f"Agent({self.backend!r}, tools=[{tools}])"
+
+    # The limits, also readable one by one.
+    @property
+    def max_turns(self) -> int:
+        """See :class:`~harmony_agent.agent.Limits`."""
+        return self.limits.max_turns
+
+    @property
+    def token_budget(self) -> int | None:
+        """See :class:`~harmony_agent.agent.Limits`."""
+        return self.limits.token_budget
+
+    @property
+    def context_window(self) -> int | None:
+        """See :class:`~harmony_agent.agent.Limits`."""
+        return self.limits.context_window
+
+    @property
+    def tool_timeout(self) -> float | None:
+        """See :class:`~harmony_agent.agent.Limits`."""
+        return self.limits.tool_timeout
 
     # -- public API -------------------------------------------------------------------
     def with_tools(self, tools: Iterable[Tool | Callable[..., Any]]) -> Agent:
@@ -173,8 +189,17 @@ class Agent:
         return clone
 
     def run(self, input: AgentInput) -> RunResult:
-        """Run until the model answers or a limit is reached (blocking; see :meth:`arun`)."""
-        return _run_sync(released(self.backend, self.arun(input)))
+        """Run until the model answers or a limit is reached (blocking; see :meth:`arun`).
+
+        Raises:
+            RuntimeError: called while this thread runs an event loop (a notebook cell,
+                an async function): ``await agent.arun(input)`` there instead.
+        """
+        return run_sync(
+            lambda: released(self.backend, self.arun(input)),
+            entry="Agent.run",
+            instead="agent.arun",
+        )
 
     async def arun(self, input: AgentInput) -> RunResult:
         """Run until the model answers or a limit is reached.
@@ -184,7 +209,7 @@ class Agent:
         conversation without a system message gets the agent's system and developer
         messages; one with its own is used as it is.
         """
-        async with _closing(self.stream(input)) as events:
+        async with closing(self.stream(input)) as events:
             async for event in events:
                 if isinstance(event, RunEnd):
                     result: RunResult = event.result
@@ -239,7 +264,7 @@ class Agent:
 
         async with self._sessions() as tools:
             while stop is None:
-                if turns == self.max_turns:
+                if turns == self.limits.max_turns:
                     stop = "max_turns"
                     break
                 params, limited_by = self._params(len(prompt), completion_tokens)
@@ -258,7 +283,7 @@ class Agent:
                 attempt: tuple[list[int], SamplingParams] | None = (prompt, params)
                 while attempt is not None:
                     try:
-                        async with _closing(self.backend.stream(*attempt)) as chunks:
+                        async with closing(self.backend.stream(*attempt)) as chunks:
                             async for chunk in chunks:
                                 if isinstance(chunk, Finish):
                                     finish = chunk.reason
@@ -288,10 +313,8 @@ class Agent:
                         )  # fmt: skip
                         await resume.wait()
                 resumes += resume.resumes
-                prompt_tokens += len(prompt)
-                completion_tokens += len(generated)
                 truncated = finish == "length" or len(generated) >= params.max_tokens
-                closing: list[Event] = []
+                tail: list[Event] = []  # events of a restored stop token
                 if (
                     error is None
                     and open_start is not None
@@ -299,10 +322,15 @@ class Agent:
                     and generated[-1] not in self._stops
                 ):
                     # The engine stripped the stop token: restore the one the model wrote.
-                    stop_token = T.CALL if open_start.recipient else T.RETURN
+                    # (The only place that does; adapters add only a stop the engine named.)
+                    stop_token = stop_token_for(open_start.recipient)
                     generated.append(stop_token)
-                    closing = parser.feed(stop_token)
-                for event in closing + parser.finish():
+                    tail = parser.feed(stop_token)
+                prompt_tokens += len(prompt)
+                completion_tokens += len(
+                    generated
+                )  # a restored stop token counts: the model made it
+                for event in tail + parser.finish():
                     if isinstance(event, MessageEnd):
                         ends.append(event)
                     yield event
@@ -311,18 +339,10 @@ class Agent:
 
                 # 2. What the completion means: an answer, a call, more thinking, or a cut.
                 last = ends[-1] if ends else None
-                if error is not None:
-                    stop = "interrupted"
-                elif last is None or last.stop == "incomplete":
-                    stop = limited_by if truncated else "no_final"
-                elif (
-                    last.stop == "return"
-                    or generated[-1] == T.RETURN
-                    or (last.message.recipient is None and last.message.channel == Channel.FINAL)
-                ):
-                    stop = "final" if last.message.channel == Channel.FINAL else "no_final"
-                elif last.message.recipient is not None:
+                outcome = end_of_turn(last, generated, error, truncated, limited_by)
+                if outcome == "call":
                     # 3. The model called a tool: answer it and let the model go on.
+                    assert last is not None
                     yield ToolCallStart(last.message, turns)
                     replies, failed = await self._call(tools, last.message)
                     tool_errors += failed
@@ -331,13 +351,16 @@ class Agent:
                     for reply in replies:
                         prompt += encoding.render(reply)
                     prompt += self._start_assistant
-                else:
+                elif outcome == "continue":
                     prompt += self._start_assistant  # a message ended with <|end|>: go on
+                else:
+                    stop = outcome
         incomplete = bool(ends) and ends[-1].stop == "incomplete"
 
         usage = Usage(
             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, resumes=resumes
         )
+        assert stop is not None  # the loop ends only once it has a reason
         result = self._result(start, new, stop, usage, turns, incomplete, error)
         if tool_errors:
             result = result.model_copy(update={"tool_errors": tool_errors})
@@ -350,10 +373,11 @@ class Agent:
         """This completion's parameters (None: no room left), and the limit that binds."""
         limit = self.sampling.max_tokens
         reason: StopReason = "max_tokens"
-        if self.token_budget is not None and self.token_budget - generated < limit:
-            limit, reason = self.token_budget - generated, "token_budget"
-        if self.context_window is not None and self.context_window - prompt_length < limit:
-            limit, reason = self.context_window - prompt_length, "context_window"
+        budget, window = self.limits.token_budget, self.limits.context_window
+        if budget is not None and budget - generated < limit:
+            limit, reason = budget - generated, "token_budget"
+        if window is not None and window - prompt_length < limit:
+            limit, reason = window - prompt_length, "context_window"
         if limit <= 0:
             return None, reason
         if limit == self.sampling.max_tokens:
@@ -371,13 +395,13 @@ class Agent:
             known = ", ".join(self._routes) or "none"
             return (call.error(f"no tool is called {call.recipient!r}. Tools: {known}."),), True
         tool = tools[index]
-        timeout = tool.timeout if tool.timeout is not None else self.tool_timeout
+        timeout = tool.timeout if tool.timeout is not None else self.limits.tool_timeout
         try:
-            replies = await _within(timeout, tool.call(call))
+            replies = await within(timeout, tool.call(call))
         except ToolError as exc:
             logger.info("tool %s answered an error: %s", call.recipient, exc)
             return (call.error(str(exc)),), True
-        except _Expired:
+        except Expired:
             logger.warning("tool %s did not answer within %g s", call.recipient, timeout)
             return (
                 call.error(
@@ -406,7 +430,7 @@ class Agent:
         self,
         start: Conversation,
         new: list[Message],
-        stop: StopReason | None,
+        stop: StopReason,
         usage: Usage,
         turns: int,
         incomplete: bool,
@@ -431,7 +455,7 @@ class Agent:
             final_text=final,
             messages=tuple(new),
             conversation=conversation,
-            stop_reason=stop or "no_final",
+            stop_reason=stop,
             usage=usage,
             turns=turns,
             incomplete=incomplete,
@@ -452,79 +476,3 @@ class Agent:
             Message(role=Role.SYSTEM, content=system),
             Message(role=Role.DEVELOPER, content=developer) if has_developer else None,
         )
-
-
-# -- async helpers ----------------------------------------------------------------------
-class _Expired(Exception):
-    """A tool call ran out of time (unlike a ``TimeoutError`` the tool raised itself)."""
-
-
-if sys.version_info >= (3, 11):
-
-    async def _within(seconds: float | None, awaitable: Awaitable[_T]) -> _T:
-        if seconds is None:
-            return await awaitable
-        try:
-            async with asyncio.timeout(seconds) as scope:
-                return await awaitable
-        except TimeoutError:
-            if scope.expired():
-                raise _Expired from None
-            raise
-
-else:  # pragma: no cover - Python 3.10
-
-    async def _within(seconds: float | None, awaitable: Awaitable[_T]) -> _T:
-        try:
-            return await asyncio.wait_for(awaitable, seconds)
-        except asyncio.TimeoutError:
-            raise _Expired from None
-
-
-@asynccontextmanager
-async def _closing(iterator: AsyncIterator[_T]) -> AsyncIterator[AsyncIterator[_T]]:
-    """Close an async iterator on exit, aborting a backend request still in flight."""
-    try:
-        yield iterator
-    finally:
-        close = getattr(iterator, "aclose", None)
-        if close is not None:
-            await close()
-
-
-async def released(backend: Backend, awaitable: Awaitable[_T]) -> _T:
-    """Await ``awaitable``, then let ``backend`` release what it holds for this event loop.
-
-    The blocking entry points (``run``, ``run_many``) end their event loop when they
-    return; an HTTP backend's client belongs to that loop and is closed here, not left
-    to the garbage collector.
-    """
-    try:
-        return await awaitable
-    finally:
-        release = getattr(backend, "release_loop", None)
-        if release is not None:
-            await release()
-
-
-def _run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
-    """``asyncio.run``, or in a worker thread when this thread already runs a loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}  # "result" or "error"
-
-    def target() -> None:
-        try:
-            box["result"] = asyncio.run(coro)
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="harmony-agent-run")
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    result: _T = box["result"]
-    return result

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from harmony_agent.agent._agent import Agent, AgentInput, _run_sync, released
+from harmony_agent.agent._agent import Agent, AgentInput
+from harmony_agent.agent._aio import released, run_sync
 from harmony_agent.agent._result import RunResult
 from harmony_agent.format._conversation import Conversation
 
@@ -28,9 +29,13 @@ def run_many(
     """Run ``agent`` on every prompt, ``concurrency`` runs at a time (blocking).
 
     See :func:`arun_many`.
+
+    Raises:
+        RuntimeError: called while this thread runs an event loop: ``await
+            arun_many(...)`` there instead.
     """
-    results: list[RunResult] = _run_sync(
-        released(
+    results: list[RunResult] = run_sync(
+        lambda: released(
             agent.backend,
             arun_many(
                 agent,
@@ -40,7 +45,9 @@ def run_many(
                 jsonl=jsonl,
                 raise_errors=raise_errors,
             ),
-        )
+        ),
+        entry="run_many",
+        instead="arun_many",
     )
     return results
 

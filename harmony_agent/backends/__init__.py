@@ -8,16 +8,32 @@ stream the server finished ends with a :class:`Finish` chunk. For tests:
 ``harmony_agent.testing`` has fake servers that speak each engine's wire format.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from harmony_agent.agent._backend import Finish
 from harmony_agent.agent._resume import ResumePolicy, Resuming
-from harmony_agent.backends._http import HTTPBackend
-from harmony_agent.backends.llamacpp import LlamaCpp
-from harmony_agent.backends.ollama import Ollama
 from harmony_agent.backends.scripted import Scripted
-from harmony_agent.backends.sglang import SGLang
 from harmony_agent.backends.transformers import Transformers
-from harmony_agent.backends.vllm import VLLM
 from harmony_agent.backends.vllm_engine import VLLMEngine
+
+if TYPE_CHECKING:
+    from harmony_agent.backends._http import HTTPBackend
+    from harmony_agent.backends.llamacpp import LlamaCpp
+    from harmony_agent.backends.ollama import Ollama
+    from harmony_agent.backends.sglang import SGLang
+    from harmony_agent.backends.vllm import VLLM
+
+# The HTTP adapters load httpx: imported on first use, so in-process backends never do.
+_LAZY = {
+    "HTTPBackend": "harmony_agent.backends._http",
+    "LlamaCpp": "harmony_agent.backends.llamacpp",
+    "Ollama": "harmony_agent.backends.ollama",
+    "SGLang": "harmony_agent.backends.sglang",
+    "VLLM": "harmony_agent.backends.vllm",
+}
 
 __all__ = [
     "VLLM",
@@ -32,3 +48,16 @@ __all__ = [
     "Transformers",
     "VLLMEngine",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,4 +1,4 @@
-"""Shared plumbing of the backends: HTTP client and retries, SSE/NDJSON lines, token helpers.
+"""The HTTP client of the backends, and its retry policy.
 
 Every HTTP adapter derives from :class:`HTTPBackend`, which owns one lazily created
 ``httpx.AsyncClient`` and retries connection errors and HTTP 429/5xx with exponential
@@ -6,51 +6,52 @@ backoff and jitter, but only until the first token reached the caller: a half-st
 completion is never replayed. A stream counts as finished only when the engine said so
 (each adapter knows its end marker) and then ends with a :class:`Finish` chunk; one that
 breaks or just stops after tokens arrived raises :class:`StreamInterrupted`, which the
-agent resumes. The token helpers (:class:`TokenGate`, :class:`TextTokenizer`,
-:func:`infer_stop_token`) are shared by every adapter.
+agent resumes.
+
+The line readers (``_lines``) and token helpers (``_tokens``) live in their own modules;
+their names are re-exported here for code that imports them from this module.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-import re
 import time
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Iterable,
-    Mapping,
-    Sequence,
-)
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from harmony_agent.agent._backend import Finish, FinishReason, SamplingParams
+from harmony_agent.agent._backend import SamplingParams
+from harmony_agent.backends._closing import AsyncClosing
+from harmony_agent.backends._lines import (
+    DONE,
+    EXCERPT,
+    Malformed,
+    error_message,
+    loads,
+    ndjson_events,
+    sse_events,
+)
+from harmony_agent.backends._tokens import TextTokenizer, TokenGate, special_token_id, stop_set
 from harmony_agent.errors import BackendError, StreamInterrupted
-from harmony_agent.format import _tokens as T
-
-if TYPE_CHECKING:
-    from typing_extensions import Self
-
-    from harmony_agent.format import Encoding
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "DONE",
+    "RETRY_STATUSES",
     "TRAILING_ERRORS",
+    "UNREACHABLE_GRACE",
+    "AsyncClosing",
     "HTTPBackend",
     "TextTokenizer",
     "TokenGate",
     "Unfinished",
-    "infer_stop_token",
+    "error_message",
     "ndjson_events",
+    "special_token_id",
     "sse_events",
     "stop_set",
 ]
@@ -69,7 +70,6 @@ _RETRY_ERRORS = (
 )
 _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 _BACKOFF_MAX = 8.0
-_EXCERPT = 1000
 #: After a request found the server unreachable, later requests within this many
 #: seconds try once instead of retrying (many runs against a dead server fail fast).
 UNREACHABLE_GRACE = 10.0
@@ -79,23 +79,9 @@ class Unfinished(Exception):
     """The stream ended without the engine's end marker (raised by the adapters)."""
 
 
-class _Malformed(BackendError):
-    """A reply that is not the JSON the engine's protocol promises."""
-
-
-class _Done:
-    """The end-of-stream marker ``data: [DONE]`` (see :func:`sse_events`)."""
-
-    def __repr__(self) -> str:
-        return "DONE"
-
-
-#: What :func:`sse_events` yields for ``data: [DONE]``, just before it stops.
-DONE = _Done()
-
 #: Failures of the rest of a body: after the engine's end marker they change nothing
 #: (the adapters read on, to leave the connection reusable, and ignore these).
-TRAILING_ERRORS = (httpx.HTTPError, _Malformed)
+TRAILING_ERRORS = (httpx.HTTPError, Malformed)
 
 
 class _Retryable(Exception):
@@ -108,25 +94,7 @@ class _Retryable(Exception):
         super().__init__(f"HTTP {status}: {excerpt}")
 
 
-class AsyncClosing:
-    """``async with backend:`` closes it on exit (subclasses define ``aclose``)."""
-
-    async def aclose(self) -> None:
-        """Release what the backend holds."""
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-
-class HTTPBackend(AsyncClosing):
+class HTTPBackend(AsyncClosing, ABC):
     """Base class of the HTTP adapters: one reused client, retries, clean errors.
 
     Usable as an async context manager; ``aclose()`` closes the client (a client passed
@@ -230,7 +198,7 @@ class HTTPBackend(AsyncClosing):
         async def attempt() -> Any:
             response = await self.client.get(self._url(path), headers=self._headers())
             await self._check(response)
-            return _loads(response.text, self.engine)
+            return loads(response.text, self.engine)
 
         return await self._call_with_retries(attempt, f"GET {path}")
 
@@ -238,7 +206,7 @@ class HTTPBackend(AsyncClosing):
         if response.status_code < 400:
             return
         raw = await response.aread()
-        excerpt = raw.decode("utf-8", "replace").strip()[:_EXCERPT] or "(empty body)"
+        excerpt = raw.decode("utf-8", "replace").strip()[:EXCERPT] or "(empty body)"
         if response.status_code in RETRY_STATUSES:
             raise _Retryable(response.status_code, excerpt, _retry_after(response))
         method, path = response.request.method, response.request.url.path
@@ -290,15 +258,15 @@ class HTTPBackend(AsyncClosing):
     #: Path of the streaming completion endpoint.
     path: ClassVar[str] = "/"
 
+    @abstractmethod
     def request_body(self, prompt_tokens: list[int], params: SamplingParams) -> dict[str, Any]:
         """The JSON body of a completion request (each engine defines it)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _attempt(
         self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
     ) -> AsyncGenerator[Sequence[int], None]:
         """One streaming request; the engine's adapter reads its wire format."""
-        raise NotImplementedError
 
     def stream(
         self, prompt_tokens: list[int], params: SamplingParams
@@ -328,7 +296,7 @@ class HTTPBackend(AsyncClosing):
                     delivered += len(chunk)
                     yield chunk
                 return
-            except (_Retryable, Unfinished, _Malformed, *_RETRY_ERRORS) as exc:
+            except (_Retryable, Unfinished, Malformed, *_RETRY_ERRORS) as exc:
                 if delivered:
                     raise self._interrupted(exc, delivered) from exc
                 if attempt >= retries:
@@ -384,230 +352,3 @@ def _what_happened(exc: BaseException) -> str:
     if isinstance(exc, httpx.NetworkError):
         return f"the connection broke ({_describe(exc)})"
     return _describe(exc)
-
-
-def _loads(text: str, engine: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        raise _Malformed(f"{engine} sent a malformed reply (not JSON): {text[:200]!r}") from None
-
-
-# -- line protocols -----------------------------------------------------------------
-async def sse_events(response: httpx.Response, engine: str) -> AsyncIterator[Any]:
-    """Decoded JSON of each server-sent event's ``data``, then :data:`DONE` at ``[DONE]``.
-
-    An ``error:`` field (llama.cpp) raises :class:`BackendError`. An event cut off by
-    the end of the body is dropped unless it is whole JSON; the adapter then sees no end
-    marker and reports the stream as unfinished.
-    """
-    data: list[str] = []
-    async for line in response.aiter_lines():
-        if not line:
-            if data:
-                payload = "\n".join(data)
-                data.clear()
-                if payload.strip() == "[DONE]":
-                    yield DONE
-                    return
-                yield _loads(payload, engine)
-            continue
-        if line.startswith(":"):
-            continue
-        field, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if field == "data":
-            data.append(value)
-        elif field == "error":
-            raise BackendError(f"{engine} reported an error mid-stream: {value[:_EXCERPT]}")
-    if data:  # no blank line after the last event: whole JSON counts, a cut-off piece not
-        payload = "\n".join(data)
-        if payload.strip() == "[DONE]":
-            yield DONE
-            return
-        try:
-            event = json.loads(payload)
-        except json.JSONDecodeError:
-            return
-        yield event
-
-
-async def ndjson_events(response: httpx.Response, engine: str) -> AsyncIterator[Any]:
-    """Decoded JSON of each non-empty line; a last line cut off by the end is dropped."""
-    pending = ""
-    async for text in response.aiter_text():
-        pending += text
-        *lines, pending = pending.split("\n")
-        for line in lines:
-            if line.strip():
-                yield _loads(line, engine)
-    if pending.strip():
-        try:
-            event = json.loads(pending)
-        except json.JSONDecodeError:
-            return
-        yield event
-
-
-def error_message(event: Any) -> str | None:
-    """The error an engine put in a stream event (``{"error": ...}``), if any."""
-    if isinstance(event, dict) and event.get("error"):
-        error = event["error"]
-        if isinstance(error, dict):
-            return str(error.get("message") or json.dumps(error))
-        return str(error)
-    return None
-
-
-# -- tokens ---------------------------------------------------------------------------
-def stop_set(params: SamplingParams) -> tuple[int, ...]:
-    """The stop tokens of ``params``: the harmony action stops when none are given."""
-    if params.stop_tokens is None:
-        return (T.RETURN, T.CALL)
-    return tuple(params.stop_tokens)
-
-
-class TokenGate:
-    """Cuts a completion at its first stop token (kept) or at ``max_tokens``.
-
-    Engines differ in whether they honour every stop token and the exact limit; the
-    gate makes every adapter behave the same.
-    """
-
-    def __init__(self, params: SamplingParams) -> None:
-        self.stops = frozenset(stop_set(params))
-        self.remaining = params.max_tokens
-        self.done = False
-        self.stopped = False  #: ended on a stop token
-        self.tokens: list[int] = []
-
-    def take(self, tokens: Iterable[int]) -> list[int]:
-        """The part of ``tokens`` that belongs to the completion."""
-        out: list[int] = []
-        for token in tokens:
-            if self.done:
-                break
-            out.append(int(token))
-            self.remaining -= 1
-            if token in self.stops:
-                self.done = self.stopped = True
-            elif self.remaining <= 0:
-                self.done = True
-        self.tokens += out
-        return out
-
-    def finish(self, tail: Sequence[int] = (), reason: FinishReason | None = None) -> Finish:
-        """The stream's last chunk: ``tail`` (already taken) and why it ended.
-
-        Without ``reason``: ``"length"`` when the gate cut the completion at
-        ``max_tokens``, else ``"stop"``.
-        """
-        if reason is None:
-            reason = "length" if self.done and not self.stopped else "stop"
-        return Finish(tail, reason)
-
-
-def infer_stop_token(
-    prompt_tokens: Sequence[int],
-    completion: Sequence[int],
-    stops: Iterable[int],
-    encoding: Encoding,
-) -> int | None:
-    """Which harmony stop an engine stripped: ``<|call|>`` if the last message has a recipient.
-
-    The header of the last message (after the last ``<|start|>``, looking back into the
-    prompt when the completion has none, up to ``<|message|>``) names a recipient with
-    ``to=`` exactly when the message is a tool call. Returns None when that token is
-    not among ``stops``.
-    """
-    starts = [i for i, t in enumerate(completion) if t == T.START]
-    if starts:
-        header = list(completion[starts[-1] + 1 :])
-    else:
-        back = [i for i, t in enumerate(prompt_tokens) if t == T.START]
-        header = list(prompt_tokens[back[-1] + 1 :] if back else []) + list(completion)
-    if T.MESSAGE in header:
-        header = header[: header.index(T.MESSAGE)]
-    token = T.CALL if re.search(r"\bto=", encoding.decode(header)) else T.RETURN
-    return token if token in set(stops) else None
-
-
-def special_token_id(text: str, encoding: Encoding) -> int | None:
-    """The id of a special token given by its text (``"<|call|>"``), else None."""
-    ids = encoding.encode(text, allowed_special="all") if text.startswith("<|") else []
-    return ids[0] if len(ids) == 1 and encoding.is_special_token(ids[0]) else None
-
-
-_SPECIAL_RE = re.compile(r"<\|[^<>|\s]{1,64}\|>")
-_PARTIAL_SPECIAL_RE = re.compile(r"<(?:\|[^<>|\s]{0,64}\|?)?\Z")
-
-
-class TextTokenizer:
-    """Re-encodes streamed harmony text (special tokens literal) into token ids.
-
-    Text is encoded only up to a point no later text can change: the end of the last
-    special token, or a pre-tokenizer piece boundary after it that later text cannot move. With
-    ``restore_end``, a ``<|end|>`` the engine left out of its text (llama.cpp and Ollama
-    do not render control tokens) is put back before each ``<|start|>``; ``after`` is the
-    token the text follows (the prompt's last), so that holds across a resumed stream too.
-    """
-
-    def __init__(
-        self, encoding: Encoding, *, restore_end: bool = False, after: int | None = None
-    ) -> None:
-        self.encoding = encoding
-        self.restore_end = restore_end
-        self._pending = ""
-        self._specials = encoding.special_tokens_set
-        #: the token before the text (the prompt's last, when a stream is resumed)
-        self._last: int | None = after
-        try:
-            import regex  # type: ignore[import-untyped]  # tiktoken's own dependency
-
-            self._pieces: Any = regex.compile(encoding.tiktoken._pat_str)
-        except (ImportError, AttributeError):  # pragma: no cover - cut at special tokens only
-            self._pieces = None
-
-    def feed(self, text: str) -> list[int]:
-        """Tokens for the text that is now final."""
-        self._pending += text
-        cut = self._safe_cut(self._pending)
-        if cut == 0:
-            return []
-        ready, self._pending = self._pending[:cut], self._pending[cut:]
-        return self._encode(ready)
-
-    def flush(self) -> list[int]:
-        """Tokens for whatever is still held back (end of stream)."""
-        ready, self._pending = self._pending, ""
-        return self._encode(ready) if ready else []
-
-    def _safe_cut(self, text: str) -> int:
-        boundary = 0
-        for match in _SPECIAL_RE.finditer(text):
-            if match.group() in self._specials:
-                boundary = match.end()
-        tail = text[boundary:]
-        partial = _PARTIAL_SPECIAL_RE.search(tail)  # may still become a special token
-        ordinary = tail[: partial.start()] if partial else tail
-        if not ordinary or self._pieces is None:
-            return boundary
-        # The last two pieces may still change ("Let" + "'" becomes "Let's" once "s"
-        # comes), and a piece ending in whitespace depends on what follows it.
-        starts: list[int] = [match.start() for match in self._pieces.finditer(ordinary)]
-        for start in reversed(starts[1:-1]):
-            if not ordinary[start - 1].isspace():
-                return boundary + start
-        return boundary
-
-    def _encode(self, text: str) -> list[int]:
-        tokens = self.encoding.encode(text, allowed_special="all")
-        if not self.restore_end:
-            return tokens
-        out: list[int] = []
-        for token in tokens:
-            if token == T.START and self._last is not None and self._last != T.END:
-                out.append(T.END)
-            out.append(token)
-            self._last = token
-        return out

@@ -14,7 +14,6 @@ from harmony_agent.backends._http import (
     TokenGate,
     Unfinished,
     error_message,
-    infer_stop_token,
     special_token_id,
     sse_events,
     stop_set,
@@ -101,7 +100,7 @@ class LlamaCpp(HTTPBackend):
             raise Unfinished("the stream ended without its final `stop: true` chunk")
         tail = gate.take(text.flush()) if text is not None else []
         if not gate.done:
-            stop = _stop_from_final(final, gate.tokens, prompt_tokens, params)
+            stop = _stop_from_final(final, params)
             tail += gate.take([stop]) if stop is not None else []
         yield gate.finish(tail, "length" if final.get("stop_type") == "limit" else None)
 
@@ -110,9 +109,7 @@ def _last(tokens: list[int]) -> int | None:
     return tokens[-1] if tokens else None
 
 
-def _stop_from_final(
-    final: dict[str, Any], completion: list[int], prompt_tokens: list[int], params: SamplingParams
-) -> int | None:
+def _stop_from_final(final: dict[str, Any], params: SamplingParams) -> int | None:
     """The stop token a reply left out, from ``stop_type`` and ``stopping_word``."""
     from harmony_agent.format import load_encoding
 
@@ -122,6 +119,4 @@ def _stop_from_final(
     if stop_type == "word":
         token = special_token_id(str(final.get("stopping_word") or ""), encoding)
         return token if token in stops else None
-    if stop_type == "eos":
-        return infer_stop_token(prompt_tokens, completion, stops, encoding)
-    return None
+    return None  # "eos" names no token: the agent restores it from the header

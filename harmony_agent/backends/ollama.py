@@ -16,7 +16,6 @@ from harmony_agent.backends._http import (
     TokenGate,
     Unfinished,
     error_message,
-    infer_stop_token,
     ndjson_events,
     stop_set,
 )
@@ -31,10 +30,10 @@ class Ollama(HTTPBackend):
     Ollama speaks text only: the prompt is sent decoded, with special tokens literal, as
     a ``raw`` prompt, and the streamed text is re-encoded with special tokens allowed.
     Ollama strips the stop token and does not render ``<|end|>``; ``<|end|>`` is put
-    back before each ``<|start|>``, and when the reply ends on a stop (not on the length
-    limit) the stop is inferred: ``<|call|>`` if the last message's header names a
-    recipient (``to=``), else ``<|return|>``. Token ids can differ from the model's own
-    where a text has several encodings.
+    back before each ``<|start|>``. The stop token stays out: the agent restores it from
+    the parsed header (code driving the backend directly: use
+    :func:`~harmony_agent.format.restore_stop_token`). Token ids can differ from the
+    model's own where a text has several encodings.
 
     Args:
         base_url: e.g. ``"http://localhost:11434"``.
@@ -129,8 +128,5 @@ class Ollama(HTTPBackend):
                     raise  # it broke before the server's word; after it, nothing is lost
         if done_reason is None:
             raise Unfinished("the stream ended without its final `done: true` line")
-        tail = gate.take(text.flush())
-        if done_reason == "stop" and not gate.done:
-            stop = infer_stop_token(prompt_tokens, gate.tokens, stop_set(params), encoding)
-            tail += gate.take([stop]) if stop is not None else []
+        tail = gate.take(text.flush())  # Ollama names no stop token: the agent restores it
         yield gate.finish(tail, "length" if done_reason == "length" else None)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from typing import TYPE_CHECKING, Union
 
 from harmony_agent.agent._backend import SamplingParams
-from harmony_agent.backends._http import TokenGate
+from harmony_agent.backends._tokens import TokenGate
 from harmony_agent.errors import BackendError
 
 if TYPE_CHECKING:

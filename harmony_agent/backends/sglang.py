@@ -14,7 +14,6 @@ from harmony_agent.backends._http import (
     TokenGate,
     Unfinished,
     error_message,
-    infer_stop_token,
     special_token_id,
     sse_events,
     stop_set,
@@ -108,7 +107,7 @@ class SGLang(HTTPBackend):
             raise Unfinished("the stream ended without meta_info.finish_reason")
         tail = gate.take(text.flush()) if text is not None else []
         if finish.get("type") == "stop" and not gate.done:
-            stop = _stop_from_finish(finish, gate.tokens, prompt_tokens, params)
+            stop = _stop_from_finish(finish, params)
             tail += gate.take([stop]) if stop is not None else []
         yield gate.finish(tail, "length" if finish.get("type") == "length" else None)
 
@@ -125,10 +124,8 @@ def _new_ids(ids: list[int], received: list[int], completion_tokens: Any) -> lis
     return ids
 
 
-def _stop_from_finish(
-    finish: dict[str, Any], completion: list[int], prompt_tokens: list[int], params: SamplingParams
-) -> int | None:
-    """The stop token a reply left out: ``finish_reason.matched``, else inferred."""
+def _stop_from_finish(finish: dict[str, Any], params: SamplingParams) -> int | None:
+    """The stop token a reply left out, from ``finish_reason.matched`` (else None)."""
     from harmony_agent.format import load_encoding
 
     encoding = load_encoding()
@@ -139,4 +136,4 @@ def _stop_from_finish(
     if isinstance(matched, str):
         token = special_token_id(matched, encoding)
         return token if token in stops else None
-    return infer_stop_token(prompt_tokens, completion, stops, encoding)
+    return None

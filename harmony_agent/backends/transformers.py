@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from harmony_agent.agent._backend import SamplingParams
-from harmony_agent.backends._http import TokenGate, stop_set
+from harmony_agent.backends._tokens import TokenGate, stop_set
 from harmony_agent.errors import BackendError
 
 __all__ = ["Transformers"]

@@ -17,7 +17,6 @@ from harmony_agent.backends._http import (
     TokenGate,
     Unfinished,
     error_message,
-    infer_stop_token,
     special_token_id,
     sse_events,
     stop_set,
@@ -33,8 +32,9 @@ class VLLM(HTTPBackend):
     The prompt goes out as token ids; the completion comes back as the ``token_ids`` of
     each streamed chunk (``return_token_ids``, in recent vLLM). Servers that send only
     text are handled by re-encoding it with special tokens allowed. A stop token the
-    reply left out is restored from ``stop_reason`` (vLLM sends the matched id there),
-    or inferred from the last message's header when the server only says ``"stop"``.
+    reply left out is restored from ``stop_reason`` (vLLM sends the matched id there);
+    when the server only says ``"stop"`` it stays out (the agent restores it; see
+    :func:`~harmony_agent.format.restore_stop_token`).
 
     Args:
         base_url: e.g. ``"http://localhost:8000"`` (a trailing ``/v1`` is accepted).
@@ -149,14 +149,12 @@ class VLLM(HTTPBackend):
             raise Unfinished(f"vLLM ended the request with finish_reason {finish_reason!r}")
         tail = gate.take(text.flush()) if text is not None else []
         if finish_reason == "stop" and not gate.done:
-            stop = _stop_from_reason(stop_reason, gate.tokens, prompt_tokens, params)
+            stop = _stop_from_reason(stop_reason, params)
             tail += gate.take([stop]) if stop is not None else []
         yield gate.finish(tail, "length" if finish_reason == "length" else None)
 
 
-def _stop_from_reason(
-    stop_reason: Any, completion: list[int], prompt_tokens: list[int], params: SamplingParams
-) -> int | None:
+def _stop_from_reason(stop_reason: Any, params: SamplingParams) -> int | None:
     """The stop token a text-only reply left out (vLLM gives its id in ``stop_reason``)."""
     from harmony_agent.format import load_encoding
 
@@ -167,4 +165,4 @@ def _stop_from_reason(
     if isinstance(stop_reason, str):
         token = special_token_id(stop_reason, encoding)
         return token if token in stops else None
-    return infer_stop_token(prompt_tokens, completion, stops, encoding)
+    return None

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from harmony_agent.agent._backend import SamplingParams
-from harmony_agent.backends._http import AsyncClosing, TokenGate, stop_set
+from harmony_agent.backends._closing import AsyncClosing
+from harmony_agent.backends._tokens import TokenGate, stop_set
 from harmony_agent.errors import BackendError
 
 if TYPE_CHECKING:

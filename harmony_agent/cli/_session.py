@@ -17,15 +17,19 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from typing_extensions import assert_never
 
 from harmony_agent.cli import _setup
 from harmony_agent.cli._console import Output
 from harmony_agent.cli._io import load_conversation, save_conversation
 from harmony_agent.events import (
+    AgentEvent,
     ContentDelta,
     MessageEnd,
     MessageStart,
+    ParseIssue,
     RunEnd,
     ToolCallStart,
     ToolResult,
@@ -188,7 +192,7 @@ class Session:
             )
         return result
 
-    async def show(self, events: AsyncIterator[Any], *, stream: bool = True) -> RunResult:
+    async def show(self, events: AsyncIterator[AgentEvent], *, stream: bool = True) -> RunResult:
         """Show a run's events as they come; returns its result."""
         out, visible = self.out, VisibleTextFilter()
         shown = False
@@ -226,6 +230,8 @@ class Session:
                 if shown:
                     out.write("\n")
                 return result
+            elif not isinstance(event, ParseIssue):  # issues stay in the result
+                assert_never(event)
         raise AssertionError("the run ended without a RunEnd event")  # pragma: no cover
 
     def close(self) -> None:

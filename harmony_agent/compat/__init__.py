@@ -8,3 +8,5 @@ no download, no environment variables)::
 
 Nothing is imported here; the submodule loads on first use.
 """
+
+__all__: list[str] = []

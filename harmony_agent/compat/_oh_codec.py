@@ -75,10 +75,14 @@ class Core:
         #: bytes of every decodable id, indexed by id
         self.table: list[bytes] = list(encoding.token_byte_table)
         self.table += [names[tid].encode() for tid in range(len(self.table), LAST_TOKEN + 1)]
-        self.renderer = Renderer(encoding.encode_ordinary)
-        self.headers: dict[tuple[object, ...], list[int]] = {}
-        self.bodies: dict[tuple[object, ...], list[int]] = {}
+        self.headers: dict[tuple[object, ...], tuple[int, ...]] = {}
+        self.bodies: dict[tuple[object, ...], tuple[int, ...]] = {}
         self._encode_ordinary = encoding.encode_ordinary
+
+    @property
+    def renderer(self) -> Renderer:
+        """harmony_agent's cached renderer of this encoding."""
+        return self.encoding.renderer
 
     def encode_ordinary(self, text: str) -> list[int]:
         """Text as ordinary tokens (special-token text stays text)."""
@@ -89,7 +93,6 @@ class Core:
         fast = self.encoding.tiktoken.encode_ordinary
         if self._encode_ordinary is not fast:
             self._encode_ordinary = fast
-            self.renderer.set_encoder(fast)
 
     # -- decoding ------------------------------------------------------------------------
     def decode_bytes(self, tokens: Iterable[int]) -> bytes:

@@ -192,7 +192,7 @@ class HarmonyEncoding:
 
     def stop_tokens_for_assistant_actions(self) -> list[int]:
         """``<|return|>`` and ``<|call|>``: the tokens that end sampling."""
-        return [T.RETURN, T.CALL]
+        return list(T.ACTION_STOPS)
 
 
 class StreamableParser:

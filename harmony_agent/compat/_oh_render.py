@@ -21,6 +21,7 @@ from harmony_agent.compat._oh_models import (
 )
 from harmony_agent.format import _messages as _ha
 from harmony_agent.format import _tokens as T
+from harmony_agent.format._render import MAX_CACHED_BODIES, MAX_CACHED_HEADERS
 
 __all__ = ["drop_analysis", "has_function_tools", "render_message", "render_messages"]
 
@@ -63,7 +64,7 @@ def drop_analysis(messages: Sequence[Message]) -> Sequence[Message]:
     return [m for i, m in enumerate(messages) if i >= first_final or m.channel != "analysis"]
 
 
-def _header(core: Core, message: Message) -> list[int]:
+def _header(core: Core, message: Message) -> tuple[int, ...]:
     author = message.author
     key = (author.role, author.name, message.recipient, message.channel, message.content_type)
     tokens = core.headers.get(key)
@@ -80,13 +81,13 @@ def _header(core: Core, message: Message) -> list[int]:
             content_type=message.content_type,
         )
         tokens = core.renderer.header(stub)
-        if len(core.headers) > 4096:
+        if len(core.headers) >= MAX_CACHED_HEADERS:
             core.headers.clear()
         core.headers[key] = tokens
     return tokens
 
 
-def _body(core: Core, content: SystemContent | DeveloperContent, has_fn: bool) -> list[int]:
+def _body(core: Core, content: SystemContent | DeveloperContent, has_fn: bool) -> tuple[int, ...]:
     key = (type(content), content.model_dump_json(), has_fn)
     tokens = core.bodies.get(key)
     if tokens is None:
@@ -96,13 +97,13 @@ def _body(core: Core, content: SystemContent | DeveloperContent, has_fn: bool) -
             else developer_to_ha(content)
         )
         tokens = core.renderer.body(ha_content, has_fn, "upstream")
-        if len(core.bodies) > 256:
+        if len(core.bodies) >= MAX_CACHED_BODIES:
             core.bodies.clear()
         core.bodies[key] = tokens
     return tokens
 
 
-def _other_content(core: Core, message: Message, item: Content, has_fn: bool) -> list[int]:
+def _other_content(core: Core, message: Message, item: Content, has_fn: bool) -> Sequence[int]:
     """A ``Content`` subclass of the caller's own: go by its ``to_dict()`` form."""
     from harmony_agent.compat._oh_models import _CONTENT_KINDS
 
@@ -113,7 +114,7 @@ def _other_content(core: Core, message: Message, item: Content, has_fn: bool) ->
     return _content(core, message, kind(**raw), has_fn)
 
 
-def _content(core: Core, message: Message, item: Content, has_fn: bool) -> list[int]:
+def _content(core: Core, message: Message, item: Content, has_fn: bool) -> Sequence[int]:
     if isinstance(item, TextContent):
         return core.encode_ordinary(item.text) if item.text else []
     role = message.author.role

@@ -13,6 +13,7 @@ from harmony_agent.format._messages import (
     ToolSpec,
 )
 from harmony_agent.format._render import RenderConfig
+from harmony_agent.format._stops import restore_stop_token, stop_token_for
 
 __all__ = [
     "Channel",
@@ -27,4 +28,6 @@ __all__ = [
     "ToolNamespace",
     "ToolSpec",
     "load_encoding",
+    "restore_stop_token",
+    "stop_token_for",
 ]

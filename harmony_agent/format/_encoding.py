@@ -11,13 +11,14 @@ import tiktoken
 
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._conversation import Conversation
-from harmony_agent.format._messages import Message, Role
+from harmony_agent.format._messages import Channel, Message, Role
 from harmony_agent.format._render import _DEFAULT_CONFIG, RenderConfig, Renderer
 from harmony_agent.format._vocab import load_ranks
 
-__all__ = ["Encoding", "load_encoding"]
+__all__ = ["O200K_PATTERN", "Encoding", "load_encoding"]
 
-_O200K_PATTERN = "|".join(
+#: o200k's pre-tokenizer pattern: BPE merges never cross the pieces it cuts text into.
+O200K_PATTERN = "|".join(
     [
         r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
         r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
@@ -54,7 +55,8 @@ class Encoding:
         self.token_byte_table: list[bytes] = ranks
         self._tiktoken: tiktoken.Encoding | None = None
         self._bpe_lock = threading.Lock()
-        self._renderer = Renderer(self.encode_ordinary)
+        # Made with the BPE tables, bound to their encoder for good.
+        self._renderer: Renderer | None = None
         self._specials = frozenset(T.special_tokens())
 
     @property
@@ -72,11 +74,11 @@ class Encoding:
                     ranks = self.token_byte_table
                     enc = tiktoken.Encoding(
                         "o200k_harmony",
-                        pat_str=_O200K_PATTERN,
+                        pat_str=O200K_PATTERN,
                         mergeable_ranks=dict(zip(ranks, range(len(ranks)), strict=True)),
                         special_tokens=T.special_tokens(),
                     )
-                    self._renderer.set_encoder(enc.encode_ordinary)
+                    self._renderer = Renderer(enc.encode_ordinary)
                     self._tiktoken = enc
         return enc
 
@@ -87,6 +89,16 @@ class Encoding:
     def __repr__(self) -> str:
         return f"Encoding({self.name!r}, source={self.source!r})"
 
+    @property
+    def renderer(self) -> Renderer:
+        """The cached renderer, bound to this encoding's tokenizer (built on first use)."""
+        renderer = self._renderer
+        if renderer is None:
+            self.tiktoken  # noqa: B018 - builds the BPE tables and the renderer
+            renderer = self._renderer
+            assert renderer is not None
+        return renderer
+
     # -- rendering --------------------------------------------------------------------
     def render_conversation_for_completion(
         self,
@@ -96,7 +108,7 @@ class Encoding:
     ) -> list[int]:
         """Tokens of the conversation followed by ``<|start|>{next_turn_role}``."""
         out: list[int] = []
-        self._renderer.conversation_into(out, _messages(conversation), config)
+        self.renderer.conversation_into(out, _messages(conversation), config)
         out.append(T.START)
         out += self.encode_ordinary(Role(next_turn_role).value)
         return out
@@ -111,8 +123,12 @@ class Encoding:
         """
         messages = _messages(conversation)
         out: list[int] = []
-        self._renderer.conversation_into(out, messages, config, training=True)
-        if messages and messages[-1].role is Role.ASSISTANT and messages[-1].channel == "final":
+        self.renderer.conversation_into(out, messages, config, training=True)
+        if (
+            messages
+            and messages[-1].role is Role.ASSISTANT
+            and messages[-1].channel is Channel.FINAL
+        ):
             out[-1] = T.RETURN
         return out
 
@@ -121,7 +137,7 @@ class Encoding:
     ) -> list[int]:
         """Tokens of the conversation, with no trailing header."""
         out: list[int] = []
-        self._renderer.conversation_into(out, _messages(conversation), config)
+        self.renderer.conversation_into(out, _messages(conversation), config)
         return out
 
     def render(
@@ -134,7 +150,7 @@ class Encoding:
         """Tokens of one message (``<|start|>`` ... ``<|end|>``/``<|call|>``)."""
         out: list[int] = []
         flavor = (config or _DEFAULT_CONFIG).schema_flavor
-        self._renderer.message_into(out, message, has_function_tools, flavor)
+        self.renderer.message_into(out, message, has_function_tools, flavor)
         return out
 
     # -- parsing ----------------------------------------------------------------------
@@ -163,7 +179,7 @@ class Encoding:
 
     def stop_tokens_for_assistant_actions(self) -> list[int]:
         """Tokens that end sampling: ``<|return|>`` and ``<|call|>``."""
-        return [T.RETURN, T.CALL]
+        return list(T.ACTION_STOPS)
 
     def encode(
         self,

@@ -39,23 +39,47 @@ import operator
 import reprlib
 import weakref
 from collections.abc import Iterable
+from enum import Enum
 from itertools import compress, count
 from typing import TYPE_CHECKING, Any, Final
 
 from harmony_agent.errors import ParseError
-from harmony_agent.events import ContentDelta, Event, MessageEnd, MessageStart, ParseIssue, StopKind
 from harmony_agent.format import _tokens as T
+from harmony_agent.format._events import (
+    ContentDelta,
+    Event,
+    MessageEnd,
+    MessageStart,
+    ParseIssue,
+    StopKind,
+)
 from harmony_agent.format._header import Header, parse_header, show
 from harmony_agent.format._messages import Message, Role
 
 if TYPE_CHECKING:
     from harmony_agent.format._encoding import Encoding
 
-__all__ = ["StreamParser", "parse_completion_tokens"]
+__all__ = ["ParserState", "StreamParser", "parse_completion_tokens"]
 
-EXPECT_START: Final = "expect_start"
-HEADER: Final = "header"
-CONTENT: Final = "content"
+
+class ParserState(str, Enum):
+    """Where the parser is: between messages, in a header, or in a message's content.
+
+    A ``str`` enum: ``parser.state == "header"`` holds as it did when states were strings.
+    """
+
+    EXPECT_START = "expect_start"
+    HEADER = "header"
+    CONTENT = "content"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# Module-level names for the hot paths (a global load, compared with ``is``).
+EXPECT_START: Final = ParserState.EXPECT_START
+HEADER: Final = ParserState.HEADER
+CONTENT: Final = ParserState.CONTENT
 _STOPS: Final[dict[int, StopKind]] = {T.END: "end", T.CALL: "call", T.RETURN: "return"}
 _MAX_HEADER: Final = 64
 _utf8_decode = codecs.utf_8_decode
@@ -80,6 +104,13 @@ class _Tables:
         #: parsed headers: a run repeats the same few headers over and over
         self.headers: dict[tuple[Any, ...], Header] = {}
 
+    @classmethod
+    def empty(cls) -> _Tables:
+        """Tables of no encoding: what a parser holds until it loads its encoding."""
+        tables = cls.__new__(cls)
+        tables.strings, tables.headers = [], {}
+        return tables
+
     @staticmethod
     def of(encoding: Encoding) -> _Tables:
         tables = _TABLES.get(encoding)
@@ -88,13 +119,18 @@ class _Tables:
         return tables
 
 
+_NO_TABLES: Final = _Tables.empty()
+
+
 class _Draft:
     """Same slots as ContentDelta, but writable: deltas are built as drafts and then
     become ContentDelta (assigning ``__class__`` between classes of identical layout).
 
-    A frozen dataclass sets each field through ``object.__setattr__``; on the per-token
-    path that costs more than all the parsing, and this builds an identical object in
-    under a third of the time. If ContentDelta ever changes shape, the plain class is used.
+    Why (measured with ``tools/bench_parser.py``): a frozen dataclass sets each field
+    through ``object.__setattr__``; on the per-token path that costs more than all the
+    parsing, and this builds an identical object in under a third of the time.
+    ``tests/format/test_parser.py`` checks that the layouts match, so no check runs at
+    import.
     """
 
     __slots__ = ("channel", "index", "recipient", "text", "type")
@@ -116,16 +152,7 @@ def _draft_delta(index: int, channel: str | None, recipient: str | None, text: s
     return d
 
 
-def _delta_factory() -> Any:
-    try:
-        if _draft_delta(1, "final", None, "x") == ContentDelta(1, "final", None, "x"):
-            return _draft_delta
-    except TypeError:  # pragma: no cover - layouts differ
-        pass
-    return ContentDelta  # pragma: no cover
-
-
-_delta = _delta_factory()
+_delta = _draft_delta
 
 
 class StreamParser:
@@ -197,6 +224,12 @@ class StreamParser:
         self._table: list[bytes] = []
         self._strs: list[str | None] = []
         self._n = 0  # ordinary tokens are 0 <= t < _n (0 until the encoding is loaded)
+        self._tables = _NO_TABLES
+        # the header being read (set again by each header)
+        self._header: list[int] = []
+        self._hstart = 0
+        self._hrole: Role | None = None
+        self._implicit = False
         self.reset()
 
     def reset(self) -> None:
@@ -217,7 +250,7 @@ class StreamParser:
             self._begin(0, [], self.role, implicit=False)
 
     def _clear(self) -> None:
-        self.state: str = EXPECT_START
+        self.state: ParserState = EXPECT_START
         self._fast = _NO_FAST
         self.current_role: Role | None = None
         self.current_channel: str | None = None

@@ -24,7 +24,15 @@ from harmony_agent.format._messages import (
 )
 from harmony_agent.format._schema_ts import render_tool_namespace
 
-__all__ = ["RenderConfig", "Renderer", "content_text", "messages_to_render", "tools_section"]
+__all__ = [
+    "MAX_CACHED_BODIES",
+    "MAX_CACHED_HEADERS",
+    "RenderConfig",
+    "Renderer",
+    "content_text",
+    "messages_to_render",
+    "tools_section",
+]
 
 _FUNCTIONS_LINE = "Calls to these tools must go to the commentary channel: 'functions'."
 
@@ -121,9 +129,9 @@ def _turn_drop(messages: Sequence[Message], keep_last_turn: bool) -> list[Messag
     last_index = len(turns) - 1
     for i, group in enumerate(turns):
         last_assistant = next((m for m in reversed(group) if m.role is Role.ASSISTANT), None)
-        completed = last_assistant is not None and last_assistant.channel == Channel.FINAL
+        completed = last_assistant is not None and last_assistant.channel is Channel.FINAL
         if completed and not (keep_last_turn and i == last_index):
-            out += [m for m in group if m.channel != "analysis"]
+            out += [m for m in group if m.channel is not Channel.ANALYSIS]
         else:
             out += group
     return out
@@ -131,12 +139,12 @@ def _turn_drop(messages: Sequence[Message], keep_last_turn: bool) -> list[Messag
 
 def _upstream_drop(messages: Sequence[Message]) -> list[Message]:
     last_assistant = next((m for m in reversed(messages) if m.role is Role.ASSISTANT), None)
-    if last_assistant is None or last_assistant.channel != "final":
+    if last_assistant is None or last_assistant.channel is not Channel.FINAL:
         return list(messages)
-    first_final = next((i for i, m in enumerate(messages) if m.channel == "final"), None)
-    if first_final is None:
-        return list(messages)
-    return [m for i, m in enumerate(messages) if not (i < first_final and m.channel == "analysis")]
+    first_final = next(i for i, m in enumerate(messages) if m.channel is Channel.FINAL)
+    return [
+        m for i, m in enumerate(messages) if not (i < first_final and m.channel is Channel.ANALYSIS)
+    ]
 
 
 def messages_to_render(
@@ -151,19 +159,28 @@ def messages_to_render(
     return _turn_drop(messages, keep_last_turn=training)
 
 
+#: Distinct headers kept (role, name, recipient, channel, content type). A run sees a
+#: few dozen; the bound only stops a stream of made-up recipients from growing memory.
+MAX_CACHED_HEADERS = 4096
+#: Distinct system/developer bodies kept. Each is a whole tool section (kilobytes of
+#: tokens) and a program has a handful, so fewer are kept than headers.
+MAX_CACHED_BODIES = 256
+
+
 class Renderer:
-    """Token renderer bound to one tokenizer; caches headers and system/developer bodies."""
+    """Token renderer bound to one tokenizer; caches headers and system/developer bodies.
+
+    Cached pieces are handed out as tuples: callers extend their own lists with them
+    and cannot change what later renders get. A full cache is emptied and refilled
+    (the limits above are far beyond what a program's steady state needs).
+    """
 
     def __init__(self, encode_ordinary: Callable[[str], list[int]]) -> None:
         self._encode = encode_ordinary
-        self._headers: dict[tuple[object, ...], list[int]] = {}
-        self._bodies: dict[tuple[str, bool, str], list[int]] = {}
+        self._headers: dict[tuple[object, ...], tuple[int, ...]] = {}
+        self._bodies: dict[tuple[str, bool, str], tuple[int, ...]] = {}
 
-    def set_encoder(self, encode_ordinary: Callable[[str], list[int]]) -> None:
-        """Swap in a faster encoder (same tokens); caches stay valid."""
-        self._encode = encode_ordinary
-
-    def header(self, m: Message) -> list[int]:
+    def header(self, m: Message) -> tuple[int, ...]:
         """Tokens from ``<|start|>`` through ``<|message|>``."""
         key = (m.role, m.name, m.recipient, m.channel, m.content_type)
         cached = self._headers.get(key)
@@ -183,7 +200,7 @@ class Renderer:
             out += enc(f" to={m.recipient}")
         if m.channel is not None:
             out.append(T.CHANNEL)
-            out += enc(m.channel.value if isinstance(m.channel, Channel) else m.channel)
+            out += enc(str(m.channel))
         if m.content_type is not None:
             if m.content_type.startswith("<|constrain|>"):
                 out += enc(" ")
@@ -194,26 +211,25 @@ class Renderer:
             else:
                 out += enc(f" {m.content_type}")
         out.append(T.MESSAGE)
-        if len(self._headers) > 4096:
+        if len(self._headers) >= MAX_CACHED_HEADERS:
             self._headers.clear()
-        self._headers[key] = out
-        return out
+        frozen = self._headers[key] = tuple(out)
+        return frozen
 
     def body(
         self,
         content: SystemContent | DeveloperContent,
         has_function_tools: bool,
         flavor: Literal["improved", "upstream"],
-    ) -> list[int]:
+    ) -> tuple[int, ...]:
         """Tokens of a system/developer body, cached by its JSON form."""
         key = (content.model_dump_json(), has_function_tools, flavor)
         cached = self._bodies.get(key)
         if cached is None:
             text = content_text(content, has_function_tools=has_function_tools, flavor=flavor)
-            cached = self._encode(text)
-            if len(self._bodies) > 256:
+            if len(self._bodies) >= MAX_CACHED_BODIES:
                 self._bodies.clear()
-            self._bodies[key] = cached
+            cached = self._bodies[key] = tuple(self._encode(text))
         return cached
 
     def message_into(

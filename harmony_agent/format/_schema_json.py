@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+__all__: list[str] = []  # helpers of _schema_ts, imported by name
+
 
 def _rust_lines(text: str) -> list[str]:
     """Rust's ``str::lines``: split on ``\\n``, drop a ``\\r`` before it, no final empty line."""

@@ -15,6 +15,8 @@ from harmony_agent.format._schema_json import (
     _required,
 )
 
+__all__: list[str] = []  # helpers of _schema_ts, imported by name
+
 
 def _upstream_default(schema: Any, default: Any, *, quote_enum_strings: bool) -> str:
     if isinstance(default, str):

@@ -4,6 +4,27 @@ from __future__ import annotations
 
 from typing import Final
 
+__all__ = [
+    "ACTION_STOPS",
+    "CALL",
+    "CHANNEL",
+    "CONSTRAIN",
+    "END",
+    "ENDOFTEXT",
+    "FIRST_SPECIAL",
+    "LAST_SPECIAL",
+    "MESSAGE",
+    "NAMED_SPECIALS",
+    "N_ORDINARY",
+    "RETURN",
+    "START",
+    "STARTOFTEXT",
+    "is_special",
+    "special_name",
+    "special_tokens",
+]
+
+
 START: Final = 200006
 END: Final = 200007
 MESSAGE: Final = 200008
@@ -13,6 +34,10 @@ RETURN: Final = 200002
 CALL: Final = 200012
 STARTOFTEXT: Final = 199998
 ENDOFTEXT: Final = 199999
+#: The tokens that end sampling, the harmony action stops: ``<|return|>`` (an answer is
+#: done) and ``<|call|>`` (a tool call waits for its answer). The one definition of the
+#: default stop set: ``SamplingParams(stop_tokens=None)`` means these.
+ACTION_STOPS: Final[tuple[int, int]] = (RETURN, CALL)
 #: lowest and highest id of a special token
 FIRST_SPECIAL: Final = 199998
 LAST_SPECIAL: Final = 201087

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
-from harmony_agent.events import ContentDelta, MessageEnd, MessageStart
+from harmony_agent.format._events import ContentDelta, MessageEnd, MessageStart
 from harmony_agent.format._messages import Channel, Message, Role
 
 __all__ = ["VisibleTextFilter", "is_visible", "strip_reasoning", "visible_text"]

@@ -3,7 +3,8 @@
 Search order (the first verified hit wins):
 
 1. the ``vocab`` argument of :func:`load_encoding` (a file, ``.gz`` file or directory);
-2. ``$HARMONY_AGENT_VOCAB`` (same forms);
+2. ``$HARMONY_AGENT_VOCAB`` (same forms). These two are explicit: a missing or
+   unverified file raises :class:`~harmony_agent.VocabError`, with no fallback;
 3. ``$TIKTOKEN_ENCODINGS_BASE/o200k_base.tiktoken`` (what openai-harmony reads);
 4. tiktoken's download cache (``$TIKTOKEN_CACHE_DIR``, ``$DATA_GYM_CACHE_DIR`` or
    ``<tmp>/data-gym-cache``, file named by the sha1 of the download URL);
@@ -139,9 +140,6 @@ def _expand(value: str | os.PathLike[str]) -> Path:
 
 def _candidates() -> list[tuple[str, Path | None]]:
     found: list[tuple[str, Path | None]] = []
-    env = os.environ.get("HARMONY_AGENT_VOCAB")
-    if env:
-        found.append(("$HARMONY_AGENT_VOCAB", _expand(env)))
     base = os.environ.get("TIKTOKEN_ENCODINGS_BASE")
     if base and "://" not in base:
         found.append(("$TIKTOKEN_ENCODINGS_BASE", Path(base) / VOCAB_FILE))
@@ -180,22 +178,40 @@ def _download(searched: list[str]) -> bytes | None:
     return data
 
 
-def load_ranks(vocab: str | os.PathLike[str] | None = None) -> tuple[list[bytes], str]:
-    """Return the o200k tokens in rank order and a description of where they came from."""
-    searched: list[str] = []
-    if vocab is not None:
-        path = _expand(vocab)
-        try:
-            data = _read_candidate(path)
-        except OSError as exc:
-            raise VocabError(f"cannot read vocabulary {str(path)!r}: {exc}", [str(path)]) from exc
-        if not _verified(data):
-            raise VocabError(
-                f"vocabulary {str(path)!r} failed sha256 verification (expected {VOCAB_SHA256})",
-                [str(path)],
-            )
-        return _parse(data), str(path)
+def _load_explicit(vocab: str | os.PathLike[str], label: str) -> tuple[list[bytes], str]:
+    """The vocabulary the user named, verified; the derived cache spares the parse."""
+    path = _expand(vocab)
+    try:
+        data = _read_candidate(path)
+    except (OSError, gzip.BadGzipFile, EOFError) as exc:
+        raise VocabError(f"cannot read {label} {str(path)!r}: {exc}", [str(path)]) from exc
+    if not _verified(data):
+        raise VocabError(
+            f"{label} {str(path)!r} failed sha256 verification: it is corrupt or another "
+            f"vocabulary (expected o200k_base, sha256 {VOCAB_SHA256})",
+            [str(path)],
+        )
+    keys = _read_derived()
+    if keys is None:
+        keys = _parse(data)
+        _write_derived(keys)
+    return keys, str(path)
 
+
+def load_ranks(vocab: str | os.PathLike[str] | None = None) -> tuple[list[bytes], str]:
+    """Return the o200k tokens in rank order and a description of where they came from.
+
+    An explicit vocabulary (the ``vocab`` argument, else ``$HARMONY_AGENT_VOCAB``) is
+    the one used: when it is missing or fails verification this raises rather than
+    falling back to another copy.
+    """
+    if vocab is not None:
+        return _load_explicit(vocab, "vocabulary")
+    env = os.environ.get("HARMONY_AGENT_VOCAB")
+    if env:
+        return _load_explicit(env, "$HARMONY_AGENT_VOCAB")
+
+    searched: list[str] = []
     keys = _read_derived()
     if keys is not None:
         return keys, str(_derived_path())

@@ -6,6 +6,8 @@ import inspect
 import re
 from dataclasses import dataclass, field
 
+__all__ = ["Docstring", "parse_docstring"]
+
 
 @dataclass(frozen=True, slots=True)
 class Docstring:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
+import pytest
+
 import harmony_agent as ha
+from harmony_agent.agent import Limits
+from harmony_agent.agent._turn import end_of_turn
 from harmony_agent.backends import Scripted
+from harmony_agent.events import MessageEnd
 from harmony_agent.format import _tokens as T
 
 CALL = "<|channel|>commentary to=functions.ping <|constrain|>json<|message|>{}<|call|>"
@@ -121,3 +128,34 @@ def test_a_final_message_addressed_to_a_tool_still_reloads() -> None:
     # the model broke a rule (final carries no recipient): kept as written, never a crash
     assert result.stop_reason == "final"
     assert ha.RunResult.model_validate_json(result.model_dump_json()) == result
+
+
+def test_the_limits_are_one_settings_object() -> None:
+    agent = ha.Agent(Scripted([]), max_turns=3, token_budget=100, tool_timeout=None)
+    assert agent.limits == Limits(max_turns=3, token_budget=100, tool_timeout=None)
+    assert (agent.max_turns, agent.token_budget, agent.context_window) == (3, 100, None)
+    with pytest.raises(FrozenInstanceError):
+        agent.limits.max_turns = 5  # type: ignore[misc]
+    with pytest.raises(ValueError, match="context_window"):
+        Limits(context_window=0)
+
+
+def test_end_of_turn_names_what_a_completion_means(encoding: ha.Encoding) -> None:
+    def end(text: str, stop: str) -> MessageEnd:
+        [message] = encoding.parse_messages_from_completion_tokens(
+            encoding.encode(text, allowed_special="all"), ha.Role.ASSISTANT, strict=False
+        )
+        return MessageEnd(0, message, stop)  # type: ignore[arg-type]
+
+    final = end("<|channel|>final<|message|>Hi.<|return|>", "return")
+    call = end("<|channel|>commentary to=functions.f<|message|>{}<|call|>", "call")
+    thought = end("<|channel|>analysis<|message|>Hm.<|end|>", "end")
+    ret, stop = [T.RETURN], "max_tokens"
+    assert end_of_turn(final, ret, None, False, stop) == "final"
+    assert end_of_turn(call, [T.CALL], None, False, stop) == "call"
+    assert end_of_turn(thought, [T.END], None, False, stop) == "continue"
+    assert end_of_turn(thought, ret, None, False, stop) == "no_final"
+    assert end_of_turn(None, [1], None, True, "token_budget") == "token_budget"
+    assert end_of_turn(None, [1], None, False, stop) == "no_final"
+    cut = ha.StreamInterrupted("cut", received=1, url="http://x")
+    assert end_of_turn(final, ret, cut, False, stop) == "interrupted"

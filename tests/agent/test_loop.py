@@ -205,11 +205,16 @@ def test_a_final_message_ended_with_end_is_an_answer() -> None:
     assert (result.stop_reason, result.final_text, result.turns) == ("final", "Done.", 1)
 
 
-async def test_arun_and_the_sync_run_inside_a_running_loop() -> None:
-    agent = ha.Agent(Scripted([FINAL, FINAL]))
+async def test_the_sync_run_inside_a_running_loop_points_to_arun() -> None:
+    backend = Scripted([FINAL])
+    agent = ha.Agent(backend)
+    # Blocking would stall the caller's loop (a notebook's): the error names arun.
+    with pytest.raises(RuntimeError, match=r"await agent\.arun"):
+        agent.run("hi")
+    with pytest.raises(RuntimeError, match=r"await arun_many"):
+        ha.run_many(agent, ["hi"], progress=False)
+    assert backend.calls == []  # nothing started, nothing left unawaited
     assert (await agent.arun("hi")).final_text == "1 + 2 = 3."
-    # run() from code that already runs an event loop (a notebook) uses a worker thread
-    assert agent.run("hi").final_text == "1 + 2 = 3."
 
 
 def test_agent_options_are_checked() -> None:

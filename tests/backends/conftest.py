@@ -12,7 +12,7 @@ import pytest
 
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends import VLLM, HTTPBackend, LlamaCpp, Ollama, SGLang
-from harmony_agent.format import Encoding, load_encoding
+from harmony_agent.format import Encoding, load_encoding, restore_stop_token
 from harmony_agent.testing import (
     FakeLlamaCppServer,
     FakeOllamaServer,
@@ -96,6 +96,12 @@ async def collect(stream: AsyncIterator[Any]) -> list[list[int]]:
 
 def flat(chunks: list[list[int]]) -> list[int]:
     return [t for chunk in chunks for t in chunk]
+
+
+def whole(chunks: list[list[int]]) -> list[int]:
+    """The streamed completion with a stop token the engine did not name put back,
+    as the agent does (adapters add only the stops their engine names)."""
+    return restore_stop_token(flat(chunks))
 
 
 async def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:

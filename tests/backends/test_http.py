@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator, Sequence
+from typing import Any
 
 import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends import VLLM, HTTPBackend
 from harmony_agent.backends._http import (
     DONE,
     TextTokenizer,
     TokenGate,
     _Retryable,
-    infer_stop_token,
     ndjson_events,
     special_token_id,
     sse_events,
@@ -24,7 +26,19 @@ from harmony_agent.backends._http import (
 from harmony_agent.errors import BackendError
 from harmony_agent.format import Encoding, load_encoding
 from harmony_agent.format import _tokens as T
-from tests.backends.conftest import FINAL, MODEL, TOOL_CALL, collect, flat, harmony, params
+from tests.backends.conftest import FINAL, MODEL, collect, flat, harmony, params
+
+
+class Bare(HTTPBackend):
+    """The base class with its hooks filled in, for what the base class does alone."""
+
+    def request_body(self, prompt_tokens: list[int], params: SamplingParams) -> dict[str, Any]:
+        return {}
+
+    async def _attempt(
+        self, prompt_tokens: list[int], params: SamplingParams, body: dict[str, Any]
+    ) -> AsyncGenerator[Sequence[int], None]:
+        yield []
 
 
 async def _events(body: bytes, ndjson: bool = False) -> list[object]:
@@ -91,7 +105,7 @@ async def test_retry_after_and_status_in_the_error(prompt: list[int]) -> None:
 
 
 def test_backoff_grows_and_honours_retry_after() -> None:
-    backend = HTTPBackend("http://x.test", retry_backoff=1.0)
+    backend = Bare("http://x.test", retry_backoff=1.0)
     plain = _Retryable(503, "", None)
     assert 0.5 <= backend._delay(0, plain) <= 1.0
     assert 2.0 <= backend._delay(2, plain) <= 4.0
@@ -132,11 +146,11 @@ def test_each_event_loop_gets_its_own_client(prompt: list[int]) -> None:
 
 def test_constructor_checks() -> None:
     with pytest.raises(ValueError, match="max_retries"):
-        HTTPBackend("http://x.test", max_retries=-1)
-    backend = HTTPBackend("http://x.test/", timeout=3.0)
+        Bare("http://x.test", max_retries=-1)
+    backend = Bare("http://x.test/", timeout=3.0)
     assert backend.base_url == "http://x.test"
     assert backend.timeout.read == 3.0
-    assert repr(backend) == "HTTPBackend('http://x.test')"
+    assert repr(backend) == "Bare('http://x.test')"
 
 
 def test_token_gate() -> None:
@@ -150,23 +164,6 @@ def test_token_gate() -> None:
     assert limited.done and not limited.stopped
     assert stop_set(params()) == (T.RETURN, T.CALL)
     assert stop_set(params(stop_tokens=())) == ()
-
-
-def test_infer_stop_token(encoding: Encoding, prompt: list[int]) -> None:
-    call = harmony(encoding, TOOL_CALL)[:-1]
-    final = harmony(encoding, FINAL)[:-1]
-    stops = (T.RETURN, T.CALL)
-    assert infer_stop_token(prompt, call, stops, encoding) == T.CALL
-    assert infer_stop_token(prompt, final, stops, encoding) == T.RETURN
-    assert infer_stop_token(prompt, call, (T.RETURN,), encoding) is None
-    # "to=" in the message body is not a recipient
-    body = harmony(encoding, "<|channel|>final<|message|>set x to=5")
-    assert infer_stop_token(prompt, body, stops, encoding) == T.RETURN
-    # the recipient may sit in the prompt's role header
-    in_prompt = [*prompt, *harmony(encoding, " to=functions.f")]
-    header = harmony(encoding, "<|channel|>commentary<|message|>{}")
-    assert infer_stop_token(in_prompt, header, stops, encoding) == T.CALL
-    assert infer_stop_token([], [], stops, encoding) == T.RETURN
 
 
 def test_special_token_id(encoding: Encoding) -> None:

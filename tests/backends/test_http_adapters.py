@@ -24,6 +24,7 @@ from tests.backends.conftest import (
     flat,
     harmony,
     params,
+    whole,
 )
 
 Serve = Callable[..., FakeServer]
@@ -39,7 +40,7 @@ async def test_round_trip(
         raw = [chunk async for chunk in backend.stream(prompt, params())]
     chunks = [list(chunk) for chunk in raw]
     want = harmony(encoding, completion)
-    assert flat(chunks) == want
+    assert whole(chunks) == want
     assert server.completed == 1
     assert server.disconnects == 0
     assert isinstance(raw[-1], Finish) and raw[-1].reason == "stop"  # the server said so
@@ -72,7 +73,7 @@ async def test_text_only_fallback(
     server = serve(engine.server, [completion], text_only=True)
     async with engine.make(server.base_url) as backend:
         chunks = await collect(backend.stream(prompt, params()))
-    assert flat(chunks) == harmony(encoding, completion)
+    assert whole(chunks) == harmony(encoding, completion)
 
 
 @pytest.mark.parametrize("completion", [TOOL_CALL, FINAL], ids=["call", "final"])
@@ -81,8 +82,12 @@ async def test_stripped_stop_token_is_restored(
 ) -> None:
     server = serve(engine.server, [completion], strip_stop=True)
     async with engine.make(server.base_url) as backend:
-        tokens = flat(await collect(backend.stream(prompt, params())))
-    assert tokens == harmony(encoding, completion)
+        chunks = await collect(backend.stream(prompt, params()))
+    want = harmony(encoding, completion)
+    if engine.name in ("vllm", "sglang"):  # the engine names the stop: the adapter adds it
+        assert flat(chunks) == want
+    else:  # llama.cpp says "eos", Ollama nothing: it stays out for the agent to restore
+        assert flat(chunks) == want[:-1] and whole(chunks) == want
 
 
 async def test_length_limit_appends_no_stop(
@@ -99,15 +104,17 @@ async def test_length_limit_appends_no_stop(
     [("<|channel|>final", T.RETURN), ("<|channel|>commentary to=functions.f json", T.CALL)],
     ids=["final", "call"],
 )
-async def test_unnamed_stop_is_inferred_from_the_header(
+async def test_an_unnamed_stop_stays_out_and_the_header_tells(
     engine: Engine, serve: Serve, encoding: Encoding, prompt: list[int], header: str, stop: int
 ) -> None:
-    """The engine says it stopped but not on which token: the header tells."""
+    """The engine says it stopped but not on which token: no adapter guesses; the
+    parsed header tells (what the agent and ``restore_stop_token`` do)."""
     text = header + "<|message|>done"
     server = serve(engine.server, [text])  # the script ends without a stop token
     async with engine.make(server.base_url) as backend:
-        tokens = flat(await collect(backend.stream(prompt, params())))
-    assert tokens == [*harmony(encoding, text), stop]
+        chunks = await collect(backend.stream(prompt, params()))
+    assert flat(chunks) == harmony(encoding, text)
+    assert whole(chunks) == [*harmony(encoding, text), stop]
 
 
 async def test_retries_5xx_then_succeeds(
@@ -115,7 +122,7 @@ async def test_retries_5xx_then_succeeds(
 ) -> None:
     server = serve(engine.server, [FINAL], fail_first=2, fail_status=503)
     async with engine.make(server.base_url, retry_backoff=0.0) as backend:
-        tokens = flat(await collect(backend.stream(prompt, params())))
+        tokens = whole(await collect(backend.stream(prompt, params())))
     assert tokens == harmony(encoding, FINAL)
     assert server.requests_seen == 3
     assert server.bodies[0] == server.bodies[2]
@@ -126,7 +133,7 @@ async def test_retries_429_and_dropped_connections(
 ) -> None:
     server = serve(engine.server, [FINAL], fail_first=1, fail_status=429, drop_first=1)
     async with engine.make(server.base_url, retry_backoff=0.0) as backend:
-        tokens = flat(await collect(backend.stream(prompt, params())))
+        tokens = whole(await collect(backend.stream(prompt, params())))
     assert tokens == harmony(encoding, FINAL)
     assert server.requests_seen == 3
 
@@ -252,7 +259,7 @@ async def test_concurrent_streams_overlap(
     async with engine.make(server.base_url) as backend:
         results = await asyncio.gather(*(collect(backend.stream(p, params())) for p in prompts))
     for p, chunks in zip(prompts, results, strict=True):
-        assert flat(chunks) == harmony(encoding, model(p))
+        assert whole(chunks) == harmony(encoding, model(p))
     assert server.max_active == n
     assert server.completed == n
 
@@ -260,7 +267,7 @@ async def test_concurrent_streams_overlap(
 async def test_api_key(engine: Engine, serve: Serve, encoding: Encoding, prompt: list[int]) -> None:
     server = serve(engine.server, [FINAL], api_key="sk-test")
     async with engine.make(server.base_url, api_key="sk-test") as backend:
-        assert flat(await collect(backend.stream(prompt, params()))) == harmony(encoding, FINAL)
+        assert whole(await collect(backend.stream(prompt, params()))) == harmony(encoding, FINAL)
     async with engine.make(server.base_url) as backend:
         with pytest.raises(BackendError) as info:
             await collect(backend.stream(prompt, params()))

@@ -12,7 +12,16 @@ from harmony_agent.errors import BackendError
 from harmony_agent.format import Encoding
 from harmony_agent.format import _tokens as T
 from harmony_agent.testing import FakeLlamaCppServer, FakeServer
-from tests.backends.conftest import FINAL, TOOL_CALL, collect, eventually, flat, harmony, params
+from tests.backends.conftest import (
+    FINAL,
+    TOOL_CALL,
+    collect,
+    eventually,
+    flat,
+    harmony,
+    params,
+    whole,
+)
 
 Serve = Callable[..., FakeServer]
 
@@ -52,7 +61,7 @@ async def test_text_only_restores_unrendered_end(
 ) -> None:
     server = serve(FakeLlamaCppServer, [TOOL_CALL], text_only=True)
     async with LlamaCpp(server.base_url) as backend:
-        tokens = flat(await collect(backend.stream(prompt, params())))
+        tokens = whole(await collect(backend.stream(prompt, params())))
     assert tokens == harmony(encoding, TOOL_CALL)
     assert T.END in tokens
 

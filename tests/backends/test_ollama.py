@@ -9,7 +9,7 @@ import pytest
 
 from harmony_agent.backends import Ollama
 from harmony_agent.errors import BackendError
-from harmony_agent.format import Encoding
+from harmony_agent.format import Encoding, restore_stop_token
 from harmony_agent.format import _tokens as T
 from harmony_agent.testing import FakeOllamaServer, FakeServer
 from tests.backends.conftest import (
@@ -49,14 +49,14 @@ async def test_request_body(serve: Serve, prompt: list[int]) -> None:
 @pytest.mark.parametrize(
     ("completion", "stop"), [(TOOL_CALL, T.CALL), (FINAL, T.RETURN)], ids=["call", "return"]
 )
-async def test_stop_is_inferred(
+async def test_the_stop_stays_out_and_the_header_tells(
     serve: Serve, encoding: Encoding, prompt: list[int], completion: str, stop: int
 ) -> None:
     server = serve(FakeOllamaServer, [completion])
     async with Ollama(server.base_url, MODEL) as backend:
         tokens = flat(await collect(backend.stream(prompt, params())))
-    assert tokens[-1] == stop
-    assert tokens == harmony(encoding, completion)
+    assert tokens == harmony(encoding, completion)[:-1]  # Ollama names no stop token
+    assert restore_stop_token(tokens, prompt=prompt)[-1] == stop
 
 
 async def test_recipient_in_the_role_header(serve: Serve, encoding: Encoding) -> None:
@@ -66,7 +66,8 @@ async def test_recipient_in_the_role_header(serve: Serve, encoding: Encoding) ->
     server = serve(FakeOllamaServer, [completion])
     async with Ollama(server.base_url, MODEL) as backend:
         tokens = flat(await collect(backend.stream(prompt, params())))
-    assert tokens == harmony(encoding, completion)
+    assert restore_stop_token(tokens, prompt=prompt) == harmony(encoding, completion)
+    assert restore_stop_token(tokens) == [*harmony(encoding, completion)[:-1], T.RETURN]
 
 
 async def test_length_stop_appends_nothing(

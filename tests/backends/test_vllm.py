@@ -13,7 +13,7 @@ from harmony_agent.errors import BackendError
 from harmony_agent.format import Encoding
 from harmony_agent.format import _tokens as T
 from harmony_agent.testing import FakeServer, FakeVLLMServer
-from tests.backends.conftest import FINAL, MODEL, TOOL_CALL, collect, flat, harmony, params
+from tests.backends.conftest import FINAL, MODEL, collect, flat, harmony, params
 
 Serve = Callable[..., FakeServer]
 
@@ -122,16 +122,13 @@ async def test_models_listing_without_models(prompt: list[int]) -> None:
         assert not client.is_closed  # a client passed in is the caller's to close
 
 
-def test_stop_from_reason(encoding: Encoding, prompt: list[int]) -> None:
-    call = harmony(encoding, TOOL_CALL)[:-1]
-    final = harmony(encoding, FINAL)[:-1]
+def test_stop_from_reason() -> None:
     p = params()
-    assert _stop_from_reason(T.CALL, call, prompt, p) == T.CALL
-    assert _stop_from_reason(T.END, call, prompt, p) is None  # not a requested stop
-    assert _stop_from_reason("<|call|>", call, prompt, p) == T.CALL
-    assert _stop_from_reason("</s>", call, prompt, p) is None
-    assert _stop_from_reason(None, call, prompt, p) == T.CALL
-    assert _stop_from_reason(None, final, prompt, p) == T.RETURN
+    assert _stop_from_reason(T.CALL, p) == T.CALL
+    assert _stop_from_reason(T.END, p) is None  # not a requested stop
+    assert _stop_from_reason("<|call|>", p) == T.CALL
+    assert _stop_from_reason("</s>", p) is None
+    assert _stop_from_reason(None, p) is None  # unnamed: not guessed here
 
 
 def test_rejects_a_bad_base_url() -> None:

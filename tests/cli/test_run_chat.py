@@ -50,7 +50,8 @@ def test_run_json_is_a_run_result_and_reasoning_goes_to_stderr():
 
 
 def test_run_without_an_answer_exits_1():
-    endless = "<|channel|>analysis<|message|>Still thinking.<|end|>"
+    # The turn ends (<|return|>) on the analysis channel: no final answer.
+    endless = "<|channel|>analysis<|message|>Still thinking.<|return|>"
     with FakeVLLMServer(endless) as server:
         done = cli(["run", "Hi", "--url", server.base_url, "--max-turns", "2", "--json"])
         chat = cli(["chat", "--url", server.base_url, "--max-turns", "2"], stdin="Hi\n")

@@ -301,3 +301,17 @@ def test_finished_turn_drops_analysis_tool_exchanges(encoding: ha.Encoding):
         ("assistant", "final"),
     ]
     ha.Conversation(shown)  # still a valid conversation: no orphaned tool answer
+
+
+def test_cached_pieces_cannot_be_changed_by_a_caller(encoding: ha.Encoding):
+    message = ha.Message.assistant("Hi.", channel="final")
+    system = ha.Message.system(ha.SystemContent(model_identity="You are a test."))
+    first = encoding.render(message), encoding.render(system)
+    renderer = encoding.renderer
+    header = renderer.header(message)
+    body = renderer.body(system.content, False, "improved")  # type: ignore[arg-type]
+    assert isinstance(header, tuple) and isinstance(body, tuple)
+    out = list(header)
+    out.append(0)  # a caller's own list: the cache is untouched
+    assert (encoding.render(message), encoding.render(system)) == first
+    assert renderer is encoding.renderer  # bound once, with the tokenizer

@@ -512,3 +512,18 @@ def test_delta_objects_are_real_content_deltas(enc: ha.Encoding):
     assert d.type == "content_delta" and hash(d) == hash(ContentDelta(0, "final", None, "hi"))
     with pytest.raises(AttributeError):
         d.text = "x"  # type: ignore[misc]
+
+
+def test_parser_deltas_are_real_content_deltas_and_states_an_enum() -> None:
+    from dataclasses import FrozenInstanceError
+
+    from harmony_agent.format import _parser
+
+    # The per-token path builds deltas as writable drafts of the same layout.
+    assert sorted(_parser._Draft.__slots__) == sorted(ha.ContentDelta.__slots__)
+    delta = _parser._delta(1, "final", None, "x")
+    assert type(delta) is ha.ContentDelta and delta == ha.ContentDelta(1, "final", None, "x")
+    with pytest.raises(FrozenInstanceError):
+        delta.text = "y"
+    parser = ha.StreamParser()
+    assert parser.state is _parser.ParserState.HEADER and parser.state == "header"

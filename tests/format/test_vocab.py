@@ -46,8 +46,23 @@ def test_env_var_then_derived_cache(vocab_dir: Path, isolated: Path, monkeypatch
     monkeypatch.setenv("HARMONY_AGENT_VOCAB", str(vocab_dir))
     keys, source = _vocab.load_ranks()
     assert source.endswith("o200k_base.tiktoken")
-    keys2, source2 = _vocab.load_ranks()  # now from the verified derived cache
-    assert keys2 == keys and source2.endswith(".marshal")
+    assert _vocab._derived_path().exists()
+    keys2, source2 = _vocab.load_ranks()  # the file checked, the derived cache parsed
+    assert keys2 == keys and source2 == source
+
+
+def test_a_wrong_or_missing_env_vocab_raises_even_with_a_cache(isolated: Path, monkeypatch):
+    _vocab.load_ranks()  # a good derived cache exists: it must not mask the variable
+    assert _vocab._derived_path().exists()
+    monkeypatch.setenv("HARMONY_AGENT_VOCAB", str(isolated / "nowhere" / "o200k.tiktoken"))
+    with pytest.raises(ha.VocabError, match=r"cannot read \$HARMONY_AGENT_VOCAB"):
+        _vocab.load_ranks()
+    wrong = isolated / "wrong.tiktoken"
+    wrong.write_bytes(b"QUFB 0\nQkJC 1\n")
+    monkeypatch.setenv("HARMONY_AGENT_VOCAB", str(wrong))
+    with pytest.raises(ha.VocabError, match="sha256") as info:
+        _vocab.load_ranks()
+    assert info.value.searched == [str(wrong)]
 
 
 def test_tiktoken_encodings_base(vocab_dir: Path, isolated: Path, monkeypatch):
@@ -77,16 +92,15 @@ def test_corrupt_explicit_vocab(isolated: Path):
 
 
 def test_error_lists_every_place(isolated: Path, monkeypatch):
-    bad = isolated / "bad.tiktoken"
-    bad.write_bytes(b"AAAA 0\n")
-    monkeypatch.setenv("HARMONY_AGENT_VOCAB", str(bad))
-    monkeypatch.setenv("TIKTOKEN_ENCODINGS_BASE", str(isolated / "nowhere"))
+    bad = isolated / "bad"
+    bad.mkdir()
+    (bad / "o200k_base.tiktoken").write_bytes(b"AAAA 0\n")
+    monkeypatch.setenv("TIKTOKEN_ENCODINGS_BASE", str(bad))
     monkeypatch.setattr(_vocab, "_PACKAGES", (("no_such_package_xyz", "data/x.gz"),))
     with pytest.raises(ha.VocabError) as info:
         _vocab.load_ranks()
     text = str(info.value)
     for place in (
-        "$HARMONY_AGENT_VOCAB",
         "sha256 mismatch",
         "$TIKTOKEN_ENCODINGS_BASE",
         "tiktoken cache",
@@ -94,7 +108,7 @@ def test_error_lists_every_place(isolated: Path, monkeypatch):
         "HARMONY_AGENT_OFFLINE",
     ):
         assert place in text
-    assert len(info.value.searched) == 5
+    assert len(info.value.searched) == 4
 
 
 def test_corrupt_derived_cache_is_ignored(isolated: Path):

@@ -1,0 +1,50 @@
+"""What a finished completion means for a run: :func:`end_of_turn`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Union
+
+from harmony_agent.agent._result import StopReason
+from harmony_agent.errors import BackendError
+from harmony_agent.format import _tokens as T
+from harmony_agent.format._events import MessageEnd
+from harmony_agent.format._messages import Channel
+
+__all__ = ["TurnOutcome", "end_of_turn"]
+
+#: What a finished completion leads to: a reason to stop the run, a tool call to answer,
+#: or (a message ended with ``<|end|>``) another completion.
+TurnOutcome = Union[StopReason, Literal["call", "continue"]]  # noqa: UP007
+
+
+def end_of_turn(
+    last: MessageEnd | None,
+    generated: Sequence[int],
+    error: BackendError | None,
+    truncated: bool,
+    limited_by: StopReason,
+) -> TurnOutcome:
+    """Decide what a finished completion means for the run.
+
+    Args:
+        last: the completion's last complete message (None: none completed).
+        generated: the completion's tokens (a restored stop token included).
+        error: the backend failure that cut it, if any.
+        truncated: it was cut by the token limit (``max_tokens`` or a budget).
+        limited_by: which limit bounded this completion.
+    """
+    if error is not None:
+        return "interrupted"
+    if last is None or last.stop == "incomplete":
+        return limited_by if truncated else "no_final"
+    message = last.message
+    if (
+        last.stop == "return"
+        or generated[-1] == T.RETURN
+        or (message.recipient is None and message.channel is Channel.FINAL)
+    ):
+        return "final" if message.channel is Channel.FINAL else "no_final"
+    if message.recipient is not None:
+        return "call"
+    return "continue"
