@@ -6,6 +6,7 @@ construction). :class:`Resuming` resumes broken streams (the agent does it for y
 stream the server finished ends with a :class:`Finish` chunk. For tests:
 :class:`Scripted` replays completions, and
 ``harmony_agent.testing`` has fake servers that speak each engine's wire format.
+:class:`Pool` spreads runs over several endpoints and fails over between them.
 """
 
 from harmony_agent.agent._backend import Finish
@@ -13,6 +14,7 @@ from harmony_agent.agent._resume import ResumePolicy, Resuming
 from harmony_agent.backends._http import HTTPBackend
 from harmony_agent.backends.llamacpp import LlamaCpp
 from harmony_agent.backends.ollama import Ollama
+from harmony_agent.backends.pool import Pool
 from harmony_agent.backends.scripted import Scripted
 from harmony_agent.backends.sglang import SGLang
 from harmony_agent.backends.transformers import Transformers
@@ -25,6 +27,7 @@ __all__ = [
     "HTTPBackend",
     "LlamaCpp",
     "Ollama",
+    "Pool",
     "ResumePolicy",
     "Resuming",
     "SGLang",
