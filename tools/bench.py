@@ -319,7 +319,7 @@ def _script(name: str, *args: str) -> None:
 
 SECTIONS = [
     "load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency", "python",
-    "browser",
+    "browser", "engines",
 ]  # fmt: skip
 
 
@@ -356,6 +356,9 @@ def main(argv: list[str]) -> None:
     if "browser" in wanted:
         print("browser tool: open a 1 MB page, local index search (tools/bench_browser.py)")
         _script("bench_browser.py")
+    if "engines" in wanted:
+        print("serving: Pool over 1/2/4 servers, Transformers, llama.cpp (tools/bench_engines.py)")
+        _script("bench_engines.py")
 
 
 def _version(name: str) -> str:
