@@ -92,7 +92,7 @@ def bench_pool(episodes: int = 48, concurrency: int = 32) -> None:
         )
 
 
-def bench_transformers(tokens: int = 64, repeat: int = 5) -> None:
+def bench_transformers(tokens: int = 64, repeat: int = 7) -> None:
     try:
         import torch
     except ImportError:
@@ -137,8 +137,12 @@ def bench_transformers(tokens: int = 64, repeat: int = 5) -> None:
 
     direct()
     asyncio.run(through_backend())
-    ours = statistics.median(asyncio.run(through_backend()) for _ in range(repeat))
-    theirs = statistics.median(direct() for _ in range(repeat))
+    mine: list[float] = []
+    base: list[float] = []
+    for _ in range(repeat):  # interleaved, so a change in the machine's load hits both
+        base.append(direct())
+        mine.append(asyncio.run(through_backend()))
+    ours, theirs = statistics.median(mine), statistics.median(base)
     print(
         f"transformers (tiny gpt-oss, {tokens} tokens, greedy, CPU): generate "
         f"{tokens / theirs:7.1f} tok/s, backend {tokens / ours:7.1f} tok/s, "
