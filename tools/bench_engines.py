@@ -143,6 +143,9 @@ def bench_transformers(tokens: int = 64, repeat: int = 7) -> None:
         base.append(direct())
         mine.append(asyncio.run(through_backend()))
     ours, theirs = statistics.median(mine), statistics.median(base)
+    for thread in threading.enumerate():  # generate's thread ends at its next step
+        if thread.name == "harmony-agent-transformers":
+            thread.join()
     print(
         f"transformers (tiny gpt-oss, {tokens} tokens, greedy, CPU): generate "
         f"{tokens / theirs:7.1f} tok/s, backend {tokens / ours:7.1f} tok/s, "
