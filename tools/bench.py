@@ -319,7 +319,7 @@ def _script(name: str, *args: str) -> None:
 
 SECTIONS = [
     "load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency", "python",
-    "browser", "mcp",
+    "browser", "mcp", "engines",
 ]  # fmt: skip
 
 
@@ -359,6 +359,9 @@ def main(argv: list[str]) -> None:
     if "mcp" in wanted:
         print("MCP: ha.MCPServer per call vs an in-process function tool (tools/bench_mcp.py)")
         _script("bench_mcp.py")
+    if "engines" in wanted:
+        print("serving: Pool over 1/2/4 servers, Transformers, llama.cpp (tools/bench_engines.py)")
+        _script("bench_engines.py")
 
 
 def _version(name: str) -> str:

@@ -6,6 +6,7 @@ construction). :class:`Resuming` resumes broken streams (the agent does it for y
 stream the server finished ends with a :class:`Finish` chunk. For tests:
 :class:`Scripted` replays completions, and
 ``harmony_agent.testing`` has fake servers that speak each engine's wire format.
+:class:`Pool` spreads runs over several endpoints and fails over between them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from harmony_agent.backends._http import HTTPBackend
     from harmony_agent.backends.llamacpp import LlamaCpp
     from harmony_agent.backends.ollama import Ollama
+    from harmony_agent.backends.pool import Pool
     from harmony_agent.backends.sglang import SGLang
     from harmony_agent.backends.vllm import VLLM
 
@@ -31,6 +33,7 @@ _LAZY = {
     "HTTPBackend": "harmony_agent.backends._http",
     "LlamaCpp": "harmony_agent.backends.llamacpp",
     "Ollama": "harmony_agent.backends.ollama",
+    "Pool": "harmony_agent.backends.pool",
     "SGLang": "harmony_agent.backends.sglang",
     "VLLM": "harmony_agent.backends.vllm",
 }
@@ -41,6 +44,7 @@ __all__ = [
     "HTTPBackend",
     "LlamaCpp",
     "Ollama",
+    "Pool",
     "ResumePolicy",
     "Resuming",
     "SGLang",

@@ -15,6 +15,7 @@ def test_backends_exports() -> None:
         "HTTPBackend",
         "LlamaCpp",
         "Ollama",
+        "Pool",
         "ResumePolicy",
         "Resuming",
         "SGLang",
