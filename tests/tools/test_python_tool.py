@@ -37,6 +37,11 @@ async def test_output_in_order_with_results_and_errors(python_tool: ha.PythonToo
             run, "import sys\nprint('out')\nprint('err', file=sys.stderr)\ndisplay(7)\n8"
         )
         assert text == "out\nerr\n7\n8"
+        # ipykernel flushes the two streams on timers of their own: still in order
+        text = await run_code(
+            run, "import sys\nfor i in range(6):\n    print(i)\n    print(-i, file=sys.stderr)"
+        )
+        assert text.split() == ["0", "0", "1", "-1", "2", "-2", "3", "-3", "4", "-4", "5", "-5"]
         text = await run_code(run, "print('before')\n1/0")
         assert text.startswith("before\nTraceback (most recent call last):")
         assert text.endswith("ZeroDivisionError: division by zero")

@@ -28,11 +28,26 @@ from harmony_agent.tools.python._sandbox import Launch, Sandbox
 __all__ = ["JupyterExecutor"]
 
 # ipykernel, started with a group-writable umask (kernels of one tool may run as
-# different uids sharing the workdir).
-_LAUNCHER = (
-    "import os; os.umask(0o002); "
-    "from ipykernel.kernelapp import launch_new_instance; launch_new_instance()"
-)
+# different uids sharing the workdir). ipykernel buffers stdout and stderr separately
+# and flushes each on a timer of its own, so "print(a); print(b, file=sys.stderr)" could
+# reach us as b, a: a write to one stream first flushes the other when the other was
+# written last, so output arrives in the order it was written (long runs of prints pay
+# nothing). Patched on the class before the kernel starts: IPython re-wraps each
+# stream's write for every cell, and would undo a patch made inside one.
+_LAUNCHER = """\
+import os
+os.umask(0o002)
+from ipykernel.iostream import OutStream
+_write, _last = OutStream.write, [None]
+def _ordered_write(self, text):
+    if _last[0] is not None and _last[0] is not self:
+        _last[0].flush()
+    _last[0] = self
+    return _write(self, text)
+OutStream.write = _ordered_write
+from ipykernel.kernelapp import launch_new_instance
+launch_new_instance()
+"""
 _KERNEL_OPTIONS = (
     "--HistoryManager.enabled=False",
     "--InteractiveShell.xmode=Plain",
