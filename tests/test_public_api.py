@@ -112,3 +112,14 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_tool_constructors_take_the_arguments_api_md_names():
+    for cls, names in {
+        ha.PythonTool: ["timeout", "sandbox", "workdir"],
+        ha.BrowserTool: ["search", "allowed_hosts"],
+        ha.MCPServer: ["command", "url", "namespace"],
+    }.items():
+        params = list(inspect.signature(cls).parameters.values())
+        assert [p.name for p in params[: len(names)]] == names, cls
+        assert all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params[: len(names)]), cls

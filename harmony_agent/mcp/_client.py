@@ -59,9 +59,9 @@ class MCPServer(Tool):
     def __init__(
         self,
         command: Sequence[str] | None = None,
-        *,
         url: str | None = None,
         namespace: str | None = None,
+        *,
         description: str | None = None,
         env: Mapping[str, str] | None = None,
         cwd: str | os.PathLike[str] | None = None,
