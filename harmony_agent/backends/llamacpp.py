@@ -19,6 +19,7 @@ from harmony_agent.backends._http import (
     stop_set,
 )
 from harmony_agent.errors import BackendError
+from harmony_agent.format import _tokens as T
 
 __all__ = ["LlamaCpp"]
 
@@ -90,19 +91,29 @@ class LlamaCpp(HTTPBackend):
                         tokens = text.feed(event.get("content") or "")
                     if chunk := gate.take(tokens):
                         yield chunk
-                    if gate.done and final is None:
+                    if gate.done and final is None and not _engine_stop(gate):
                         yield gate.finish()  # we stopped first: closing the stream aborts it
                         return
+                    # (on <|return|>/<|call|> llama.cpp ends by itself: read its last chunk,
+                    # so the connection stays reusable)
             except TRAILING_ERRORS:
-                if final is None:
+                if final is None and not gate.stopped:
                     raise  # it broke before the server's word; after it, nothing is lost
         if final is None:
+            if gate.stopped:  # the stop token was the server's word
+                yield gate.finish()
+                return
             raise Unfinished("the stream ended without its final `stop: true` chunk")
         tail = gate.take(text.flush()) if text is not None else []
         if not gate.done:
             stop = _stop_from_final(final, params)
             tail += gate.take([stop]) if stop is not None else []
         yield gate.finish(tail, "length" if final.get("stop_type") == "limit" else None)
+
+
+def _engine_stop(gate: TokenGate) -> bool:
+    """Whether the gate closed on a token llama.cpp itself ends generation on."""
+    return gate.stopped and bool(gate.tokens) and gate.tokens[-1] in T.ACTION_STOPS
 
 
 def _last(tokens: list[int]) -> int | None:
