@@ -362,6 +362,8 @@ def main(argv: list[str]) -> None:
     if "engines" in wanted:
         print("serving: Pool over 1/2/4 servers, Transformers, llama.cpp (tools/bench_engines.py)")
         _script("bench_engines.py")
+        print("re-encoding text (Ollama) against sampled ids (tools/measure_reencoding.py)")
+        _script("measure_reencoding.py")
 
 
 def _version(name: str) -> str:

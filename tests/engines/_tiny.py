@@ -164,3 +164,47 @@ def gpt_oss_model(*, layers: int = 2, hidden: int = 64, seed: int = 0) -> Any:
     )
     model = GptOssForCausalLM(config).to(torch.float32).eval()
     return model
+
+
+def llama_model(*, layers: int = 2, hidden: int = 256, seed: int = 0) -> Any:
+    """A random ``LlamaForCausalLM`` with the real vocabulary size (any engine runs llama)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        head_dim=hidden // 4,
+        max_position_embeddings=4096,
+        eos_token_id=[T.RETURN, T.CALL],
+        pad_token_id=T.ENDOFTEXT,
+        bos_token_id=T.STARTOFTEXT,
+        tie_word_embeddings=False,
+    )
+    return LlamaForCausalLM(config).eval()
+
+
+def save_model_dir(path: Path, arch: str = "gpt_oss", *, hidden: int = 256) -> Path:
+    """A tiny random model saved as a Hugging Face directory (config + safetensors, bf16).
+
+    For engines that load from disk (vLLM): ``arch`` is ``"gpt_oss"`` or ``"llama"``.
+    No tokenizer is written; run the engine with token ids only
+    (vLLM: ``skip_tokenizer_init=True``).
+    """
+    import torch
+
+    if (path / "config.json").exists():
+        return path
+    if arch == "gpt_oss":
+        model = gpt_oss_model(hidden=hidden)
+    elif arch == "llama":
+        model = llama_model(hidden=hidden)
+    else:
+        raise ValueError(f"arch must be 'gpt_oss' or 'llama', not {arch!r}")
+    model.to(torch.bfloat16).save_pretrained(path)
+    return path
