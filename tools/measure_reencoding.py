@@ -24,6 +24,7 @@ trained one, so that figure is an upper bound, not an estimate.
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import socket
@@ -58,22 +59,18 @@ class Result:
     tokens: int
     first_difference: int | None
     reencoded: int
+    cause: str = ""
 
 
 def text_pieces(encoding: Encoding, tokens: list[int]) -> list[str]:
-    """The text a server streams for ``tokens``: one piece per token, whole characters."""
-    pieces: list[str] = []
-    held = b""
-    for token in tokens:
-        held += encoding.decode_bytes([token])
-        try:
-            pieces.append(held.decode("utf-8"))
-        except UnicodeDecodeError:
-            continue  # a character split over tokens: the server waits for the rest
-        held = b""
-    if held:
-        pieces.append(held.decode("utf-8", errors="replace"))
-    return pieces
+    """The text a server streams for ``tokens``: one piece per token, whole characters.
+
+    Bytes that are not UTF-8 (a random model's stray byte tokens) come out as U+FFFD, as
+    a server that sends JSON strings must send them.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pieces = [decoder.decode(encoding.decode_bytes([token])) for token in tokens]
+    return [piece for piece in [*pieces, decoder.decode(b"", final=True)] if piece]
 
 
 def reencode(encoding: Encoding, tokens: list[int], *, drop_end: bool, after: int) -> list[int]:
@@ -93,7 +90,21 @@ def measure(encoding: Encoding, case: str, tokens: list[int], *, drop_end: bool)
     first = next((i for i, (a, b) in enumerate(zip(tokens, again, strict=False)) if a != b), None)
     if first is None and len(tokens) != len(again):
         first = min(len(tokens), len(again))
-    return Result(case, len(tokens), first, len(again))
+    return Result(
+        case, len(tokens), first, len(again), cause(encoding, tokens) if first is not None else ""
+    )
+
+
+def cause(encoding: Encoding, tokens: list[int]) -> str:
+    """Why the text does not give the sampled ids back."""
+    try:
+        encoding.decode_bytes(tokens).decode("utf-8")
+    except UnicodeDecodeError:
+        return "bytes that are not UTF-8 (text cannot carry them)"
+    again = encoding.encode(encoding.decode(tokens), allowed_special="all")
+    if [t for t in again if t >= T.FIRST_SPECIAL] != [t for t in tokens if t >= T.FIRST_SPECIAL]:
+        return "a special token written as ordinary tokens"
+    return "a non-canonical split of valid text"
 
 
 def report(results: list[Result], title: str) -> None:
@@ -102,12 +113,17 @@ def report(results: list[Result], title: str) -> None:
     lost = sum(r.tokens - r.first_difference for r in differ if r.first_difference is not None)
     print(f"{title}: {len(results)} completions, {total} sampled tokens")
     print(f"  re-encoded ids differ: {len(differ)}/{len(results)} completions")
-    for r in differ:
+    for r in differ if len(differ) <= 10 else []:
         print(
             f"    {r.case}: first difference at token {r.first_difference} of {r.tokens} "
             f"({r.tokens - r.first_difference} tokens of the next prompt miss the cache; "
             f"re-encoded length {r.reencoded})"
         )
+    causes: dict[str, int] = {}
+    for r in differ:
+        causes[r.cause] = causes.get(r.cause, 0) + 1
+    for why, count in sorted(causes.items(), key=lambda item: -item[1]):
+        print(f"  {count} because of {why}")
     if differ:
         firsts = sorted(r.first_difference or 0 for r in differ)
         print(f"  first difference at token: median {firsts[len(firsts) // 2]}, min {firsts[0]}")

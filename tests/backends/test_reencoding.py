@@ -8,6 +8,7 @@ canonical encoding of its text; ``tools/measure_reencoding.py`` reports the rest
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 from typing import Any
@@ -28,19 +29,12 @@ def streamed(tokens: list[int], *, drop_end: bool = False) -> list[int]:
     """The ids the Ollama adapter makes of ``tokens`` sent as text, token by token."""
     encoding = load_encoding()
     text = TextTokenizer(encoding, restore_end=drop_end, after=T.START)
+    decoder = codecs.getincrementaldecoder("utf-8")()  # a server sends whole characters
     out: list[int] = []
-    held = b""
     for token in tokens:
-        if drop_end and token == T.END:
-            continue
-        held += encoding.decode_bytes([token])
-        try:
-            piece = held.decode("utf-8")
-        except UnicodeDecodeError:
-            continue  # a character split over tokens: a server sends it whole
-        held = b""
-        out += text.feed(piece)
-    return out + text.flush()
+        if not (drop_end and token == T.END):
+            out += text.feed(decoder.decode(encoding.decode_bytes([token])))
+    return out + text.feed(decoder.decode(b"", final=True)) + text.flush()
 
 
 def completion(case: dict[str, Any]) -> list[int]:
