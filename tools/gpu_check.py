@@ -60,7 +60,7 @@ def harmony(text: str) -> list[int]:
 
 def no_stop(tokens: int) -> ha.SamplingParams:
     """Greedy, exactly ``tokens`` tokens: no stop token can end it early."""
-    return ha.SamplingParams(max_tokens=tokens, temperature=0.0, stop_tokens=(-1,))
+    return ha.SamplingParams(max_tokens=tokens, temperature=0.0, stop_tokens=())
 
 
 # -- transformers --------------------------------------------------------------------------
@@ -164,6 +164,7 @@ def build_vllm(folder: Path) -> Any:
 
     engine_args: dict[str, Any] = {
         "skip_tokenizer_init": True,
+        "generation_config": "vllm",  # no stop tokens but ours (the saved config names some)
         "enable_prefix_caching": True,
         "enforce_eager": True,
         "gpu_memory_utilization": 0.3,

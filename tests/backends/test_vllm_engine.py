@@ -171,6 +171,7 @@ def tiny_vllm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:  # pra
     folder = tmp_path_factory.mktemp("tiny-vllm")
     args = {
         "skip_tokenizer_init": True,  # token ids in and out: no tokenizer files needed
+        "generation_config": "vllm",  # no stop tokens but ours (the saved config names some)
         "enable_prefix_caching": True,
         "enforce_eager": True,
         "gpu_memory_utilization": 0.3,
@@ -203,11 +204,11 @@ async def test_real_vllm_engine(tiny_vllm: Any) -> None:  # pragma: no cover - G
         shared + _harmony(f"<|start|>user<|message|>Q{i}?<|end|><|start|>assistant")
         for i in range(16)
     ]
-    exact = params(max_tokens=32, temperature=0.0, stop_tokens=(-1,))
+    exact = params(max_tokens=32, temperature=0.0, stop_tokens=())
     outputs = await asyncio.gather(*(collect(tiny_vllm.stream(p, exact)) for p in prompts))
     assert all(sum(len(c) for c in chunks) == 32 for chunks in outputs)
 
-    stream = tiny_vllm.stream(prompts[0], params(max_tokens=2000, stop_tokens=(-1,)))
+    stream = tiny_vllm.stream(prompts[0], params(max_tokens=2000, stop_tokens=()))
     assert await anext(stream)
     await stream.aclose()  # type: ignore[attr-defined]
     processor = tiny_vllm.engine.output_processor
