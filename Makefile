@@ -52,6 +52,7 @@ $(ENGINES_VENV)/.installed: pyproject.toml
 	$(ENGINES_VENV)/bin/python -m pip install -q 'transformers>=4.55' numpy -e '.[dev]'
 	touch $@
 
+# (a failed build stops here instead of skipping the llama.cpp tests)
 test-engines: $(ENGINES_VENV)/.installed
-	LLAMA_SERVER="$$(PYTHON=$(ENGINES_VENV)/bin/python tools/engines/build_llamacpp.sh)" \
-	  $(ENGINES_VENV)/bin/python -m pytest -q -m engines tests/engines
+	server="$$(PYTHON=$(ENGINES_VENV)/bin/python tools/engines/build_llamacpp.sh)" && \
+	  LLAMA_SERVER="$$server" $(ENGINES_VENV)/bin/python -m pytest -q -m engines tests/engines
