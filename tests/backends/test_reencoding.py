@@ -23,6 +23,8 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "sampled_tokens" / "gpt_os
 CASES: list[dict[str, Any]] = json.loads(DATA.read_text())["cases"]
 #: the model spelled ``<|constrain|>`` as six ordinary tokens: its text re-encodes to one
 SPELLED_OUT = {"gpt-oss-stub-1", "gpt-oss-stub-3"}
+#: greedy gpt-oss-120b prose writing ``"." "\n\n"`` where ``".\n\n"`` is one token
+SPLIT = {"moearc-llamacpp-prose"}
 
 
 def streamed(tokens: list[int], *, drop_end: bool = False) -> list[int]:
@@ -42,15 +44,19 @@ def completion(case: dict[str, Any]) -> list[int]:
     return tokens[:-1] if tokens[-1] in (T.RETURN, T.CALL) else tokens  # no stop in text
 
 
-def test_the_cases_are_real_harmony_completions() -> None:
-    assert len(CASES) == 14 and len({c["id"] for c in CASES}) == 14
+def test_the_cases_are_real_completions() -> None:
+    assert len(CASES) == 16 and len({c["id"] for c in CASES}) == 16
     for case in CASES:
         assert case["source"] and case["how"]
-        assert T.CHANNEL in case["tokens"][:2], case["id"]
+        assert all(
+            0 <= t < T.FIRST_SPECIAL or load_encoding().is_special_token(t) for t in case["tokens"]
+        )
+        if not case["id"].startswith("moearc-"):  # those two continue prose and a message
+            assert T.CHANNEL in case["tokens"][:2], case["id"]
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in CASES if c["id"] not in SPELLED_OUT], ids=lambda c: c["id"]
+    "case", [c for c in CASES if c["id"] not in SPELLED_OUT | SPLIT], ids=lambda c: c["id"]
 )
 @pytest.mark.parametrize("drop_end", [False, True])
 def test_canonical_completions_re_encode_to_the_sampled_ids(
@@ -70,3 +76,13 @@ def test_a_spelled_out_special_token_comes_back_as_the_token(name: str) -> None:
         " <|constrain|>", allowed_special="all"
     )
     assert load_encoding().decode(again) == load_encoding().decode(tokens)  # same text
+
+
+def test_a_non_canonical_split_re_encodes_shorter_with_the_same_text() -> None:
+    tokens = completion(next(c for c in CASES if c["id"] in SPLIT))
+    again = streamed(tokens)
+    encoding = load_encoding()
+    assert encoding.decode(again) == encoding.decode(tokens)
+    assert [encoding.decode([t]) for t in tokens[1:3]] == [".", "\n\n"]
+    assert encoding.decode([again[1]]) == ".\n\n"
+    assert len(again) < len(tokens)
