@@ -45,7 +45,7 @@ def completion(case: dict[str, Any]) -> list[int]:
 
 
 def test_the_cases_are_real_completions() -> None:
-    assert len(CASES) == 16 and len({c["id"] for c in CASES}) == 16
+    assert len(CASES) == 17 and len({c["id"] for c in CASES}) == 17
     for case in CASES:
         assert case["source"] and case["how"]
         assert all(
