@@ -517,12 +517,15 @@ def test_delta_objects_are_real_content_deltas(enc: ha.Encoding):
 def test_parser_deltas_are_real_content_deltas_and_states_an_enum() -> None:
     from dataclasses import FrozenInstanceError
 
-    from harmony_agent.format import _parser
+    from harmony_agent.format import _parse_tables, _parser
 
     # The per-token path builds deltas as writable drafts of the same layout.
-    assert sorted(_parser._Draft.__slots__) == sorted(ha.ContentDelta.__slots__)
-    delta = _parser._delta(1, "final", None, "x")
+    assert sorted(_parse_tables._Draft.__slots__) == sorted(ha.ContentDelta.__slots__)
+    delta = _parse_tables.delta(1, "final", None, "x")
     assert type(delta) is ha.ContentDelta and delta == ha.ContentDelta(1, "final", None, "x")
+    assert delta.type == "content_delta" and hash(delta) == hash(
+        ha.ContentDelta(1, "final", None, "x")
+    )
     with pytest.raises(FrozenInstanceError):
         delta.text = "y"
     parser = ha.StreamParser()
