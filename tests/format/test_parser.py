@@ -8,6 +8,7 @@ import harmony_agent as ha
 from harmony_agent.events import ContentDelta, MessageEnd, MessageStart, ParseIssue
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._parser import StreamParser, parse_completion_tokens
+from tests._helpers import tokens
 
 A = ha.Role.ASSISTANT
 
@@ -15,10 +16,6 @@ A = ha.Role.ASSISTANT
 @pytest.fixture(scope="module")
 def enc(encoding: ha.Encoding) -> ha.Encoding:
     return encoding
-
-
-def tokens(enc: ha.Encoding, text: str) -> list[int]:
-    return enc.encode(text, allowed_special="all")
 
 
 def run(
