@@ -527,3 +527,12 @@ def test_parser_deltas_are_real_content_deltas_and_states_an_enum() -> None:
         delta.text = "y"
     parser = ha.StreamParser()
     assert parser.state is _parser.ParserState.HEADER and parser.state == "header"
+
+
+def test_every_slot_is_set_in_init() -> None:
+    from harmony_agent.format._parse_states import Machine
+
+    for role in (None, ha.Role.ASSISTANT):
+        parser = StreamParser(role=role)
+        assert all(hasattr(parser, slot) for slot in Machine.__slots__)
+    assert StreamParser.__slots__ == ()  # the state lives in Machine's slots
