@@ -5,8 +5,9 @@ workloads: a figure that a loaded machine does not blur, to compare two commits.
     python tools/count_instructions.py stream parse # some of them
 
 Each workload runs under callgrind once with one repetition and once with three, after
-the same set-up (loading the encoding, building the tokens, one warm-up); half the
-difference is the cost of one repetition, without the set-up. Needs ``valgrind`` on the
+the same set-up (loading the encoding, building the tokens, one warm-up), with the
+garbage collector off; half the difference is the cost of one repetition, without the
+set-up. Needs ``valgrind`` on the
 PATH. To compare with another commit, run a copy of this file placed in that commit's
 tree (``git archive REV | tar -x -C /tmp/rev``, then ``tools/`` there).
 
@@ -25,6 +26,7 @@ Workloads:
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 import subprocess
@@ -76,6 +78,12 @@ def _workload(name: str) -> Callable[[], object]:
 
 def _child(name: str, repeat: int) -> None:
     run = _workload(name)
+    # No garbage collection while counting: when a collection of the whole heap (the
+    # encoding's tables) falls inside the counted runs, it adds tens of millions of
+    # instructions that have nothing to do with the workload.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     run()  # warm-up: caches filled the same way in both counts
     for _ in range(repeat):
         run()
