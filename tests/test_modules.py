@@ -56,7 +56,7 @@ PUBLIC_MODULES = {
     "errors.py": "STYLE.md: the exception tree is drawn in its docstring",
     "events.py": "API.md: events importable from `ha.events`",
     "testing/fake_search.py": "README: fake search APIs on loopback",
-    "testing/fake_servers.py": "the fake engine servers and their knobs, by engine",
+    "testing/fake_servers.py": "its docstring documents the fakes' knobs; kept as an import path",
     "testing/fake_web.py": "README: a fake web on loopback",
 }
 #: Lines a module may have; STYLE.md: "one concept per module, most under ~400 lines".
