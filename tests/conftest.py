@@ -1,4 +1,5 @@
-"""Shared fixtures: the openai-harmony oracle, the encoding, and a network guard."""
+"""Shared fixtures: the openai-harmony oracle, the encoding, fake servers closed after
+each test, and a network guard."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ import gzip
 import ipaddress
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import harmony_agent as ha
+
+if TYPE_CHECKING:
+    from harmony_agent.testing import FakeServer
 
 ROOT = Path(__file__).resolve().parent
 FIXTURES = ROOT / "fixtures" / "harmony"
@@ -88,3 +92,18 @@ def oh(vocab_dir: Path) -> Iterator[ModuleType]:
 @pytest.fixture(scope="session")
 def oh_encoding(oh: ModuleType) -> Any:
     return oh.load_harmony_encoding(oh.HarmonyEncodingName.HARMONY_GPT_OSS)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., FakeServer]]:
+    """Start fake servers that are closed at the end of the test."""
+    servers: list[FakeServer] = []
+
+    def start(server_class: type[FakeServer], *args: Any, **kwargs: Any) -> FakeServer:
+        server = server_class(*args, **kwargs).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

@@ -313,18 +313,38 @@ def bench_concurrency(enc: ha.Encoding) -> None:
             )
 
 
-def _script(name: str, *args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "tools" / name), *args], check=False)
+def _script(name: str, title: str) -> Section:
+    """A section that runs ``tools/<name>`` in its own process."""
+
+    def run(enc: ha.Encoding, oh: Any, oe: Any) -> None:
+        print(f"{title} (tools/{name})", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "tools" / name)], check=False)
+
+    return run
 
 
-SECTIONS = [
-    "load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency", "python",
-    "browser", "mcp", "engines",
-]  # fmt: skip
+Section = Callable[[ha.Encoding, Any, Any], None]
+#: Every section, in the order ``bench.py`` with no arguments runs them.
+SECTIONS: dict[str, Section] = {
+    "load": lambda enc, oh, oe: bench_load(),
+    "render": bench_render,
+    "parse": bench_parse,
+    "parser-workloads": _script("bench_parser.py", "streaming parser on three 20k-token workloads"),
+    "compat": _script("bench_compat.py", "compat layer, drop-in openai_harmony"),
+    "agent": _script("bench_agent.py", "agent loop overhead per step, zero-latency backend"),
+    "concurrency": lambda enc, oh, oe: bench_concurrency(enc),
+    "python": _script("bench_python.py", "python tool: per-call overhead, warm start, start-up"),
+    "browser": _script("bench_browser.py", "browser tool: open a 1 MB page, local index search"),
+    "mcp": _script("bench_mcp.py", "MCP: ha.MCPServer per call vs an in-process function tool"),
+    "engines": _script("bench_engines.py", "serving: Pool, Transformers, llama.cpp"),
+    "reencoding": _script("measure_reencoding.py", "re-encoding text (Ollama) against sampled ids"),
+}
 
 
 def main(argv: list[str]) -> None:
-    wanted = argv or SECTIONS
+    unknown = [name for name in argv if name not in SECTIONS]
+    if unknown:
+        raise SystemExit(f"unknown section {unknown[0]!r}; sections: {', '.join(SECTIONS)}")
     import openai_harmony as oh
 
     enc = ha.load_encoding()
@@ -333,37 +353,8 @@ def main(argv: list[str]) -> None:
         f"python {sys.version.split()[0]}, openai-harmony {_version('openai-harmony')}, "
         f"tiktoken {_version('tiktoken')}"
     )
-    if "load" in wanted:
-        bench_load()
-    if "render" in wanted:
-        bench_render(enc, oh, oe)
-    if "parse" in wanted:
-        bench_parse(enc, oh, oe)
-    if "parser-workloads" in wanted:
-        print("streaming parser on three 20k-token workloads (tools/bench_parser.py)")
-        _script("bench_parser.py")
-    if "compat" in wanted:
-        print("compat layer, drop-in openai_harmony (tools/bench_compat.py)")
-        _script("bench_compat.py")
-    if "agent" in wanted:
-        print("agent loop overhead per step, zero-latency backend (tools/bench_agent.py)")
-        _script("bench_agent.py")
-    if "concurrency" in wanted:
-        bench_concurrency(enc)
-    if "python" in wanted:
-        print("python tool: per-call overhead, warm start, kernel start-up (tools/bench_python.py)")
-        _script("bench_python.py")
-    if "browser" in wanted:
-        print("browser tool: open a 1 MB page, local index search (tools/bench_browser.py)")
-        _script("bench_browser.py")
-    if "mcp" in wanted:
-        print("MCP: ha.MCPServer per call vs an in-process function tool (tools/bench_mcp.py)")
-        _script("bench_mcp.py")
-    if "engines" in wanted:
-        print("serving: Pool over 1/2/4 servers, Transformers, llama.cpp (tools/bench_engines.py)")
-        _script("bench_engines.py")
-        print("re-encoding text (Ollama) against sampled ids (tools/measure_reencoding.py)")
-        _script("measure_reencoding.py")
+    for name in argv or SECTIONS:
+        SECTIONS[name](enc, oh, oe)
 
 
 def _version(name: str) -> str:

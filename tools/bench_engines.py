@@ -32,6 +32,7 @@ import harmony_agent as ha  # noqa: E402
 from harmony_agent.backends import VLLM, LlamaCpp, Pool  # noqa: E402
 from harmony_agent.testing import FakeLlamaCppServer, FakeVLLMServer  # noqa: E402
 from harmony_agent.testing._fake_base import Generation  # noqa: E402
+from tests._helpers import lookup  # noqa: E402
 
 ANSWER = "<|channel|>analysis<|message|>Look it up.<|end|><|start|>assistant<|channel|>final<|message|>Forty-two, as the lookup says.<|return|>"  # noqa: E501
 CALL = (
@@ -39,16 +40,6 @@ CALL = (
     "<|channel|>commentary to=functions.lookup <|constrain|>json"
     '<|message|>{"topic": "life"}<|call|>'
 )
-
-
-@ha.tool
-def lookup(topic: str) -> str:
-    """Look a topic up.
-
-    Args:
-        topic: what to look up.
-    """
-    return f"{topic}: 42"
 
 
 def model(prompt: list[int]) -> str:

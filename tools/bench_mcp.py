@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _benchutil import amedian_seconds, us  # noqa: E402
 
 import harmony_agent as ha  # noqa: E402
 from harmony_agent.tools import ToolCall  # noqa: E402
@@ -47,15 +48,9 @@ async def per_call(tool: ha.Tool, recipient: str) -> float:
     """Median seconds of one call through the tool's run session (after a warm-up)."""
     call = ToolCall(recipient, '{"a": 2, "b": 3}', "json")
     async with tool.session() as run:
-        for _ in range(20):
-            await run.call(call)
-        samples = []
-        for _ in range(CALLS):
-            t = time.perf_counter()
-            (reply,) = await run.call(call)
-            samples.append(time.perf_counter() - t)
+        (reply,) = await run.call(call)
         assert reply.text == "5", reply.text
-    return statistics.median(samples)
+        return await amedian_seconds(lambda: run.call(call), calls=CALLS)
 
 
 async def bare_sdk_per_call() -> float:
@@ -67,14 +62,9 @@ async def bare_sdk_per_call() -> float:
     async with stdio_client(params) as (read, write), mcp.ClientSession(read, write) as session:
         await session.initialize()
         await session.list_tools()
-        for _ in range(20):
-            await session.call_tool("add", {"a": 2, "b": 3})
-        samples = []
-        for _ in range(CALLS):
-            t = time.perf_counter()
-            await session.call_tool("add", {"a": 2, "b": 3})
-            samples.append(time.perf_counter() - t)
-    return statistics.median(samples)
+        return await amedian_seconds(
+            lambda: session.call_tool("add", {"a": 2, "b": 3}), calls=CALLS
+        )
 
 
 def free_port() -> int:
@@ -93,10 +83,6 @@ def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the benchmark's MCP server did not start") from None
             time.sleep(0.1)
-
-
-def us(seconds: float) -> str:
-    return f"{seconds * 1e6:9.1f} µs"
 
 
 async def measure(port: int) -> dict[str, float]:

@@ -18,6 +18,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _benchutil import amedian_seconds, median_seconds, ms  # noqa: E402
+
 import harmony_agent as ha  # noqa: E402
 from harmony_agent.tools import ToolCall  # noqa: E402
 from harmony_agent.tools.python import _thread  # noqa: E402
@@ -28,24 +30,16 @@ CALLS = 200
 CODE = "print(1)"
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1e3:8.2f} ms"
-
-
 def bare_per_call() -> float:
     """jupyter_client as documented: a local unsandboxed kernel, execute_interactive."""
     from jupyter_client.manager import start_new_kernel
 
     manager, client = start_new_kernel(stderr=subprocess.DEVNULL)
     try:
-        for _ in range(20):
-            client.execute_interactive(CODE, output_hook=lambda msg: None, timeout=10)
-        samples = []
-        for _ in range(CALLS):
-            t = time.perf_counter()
-            client.execute_interactive(CODE, output_hook=lambda msg: None, timeout=10)
-            samples.append(time.perf_counter() - t)
-        return statistics.median(samples)
+        return median_seconds(
+            lambda: client.execute_interactive(CODE, output_hook=lambda msg: None, timeout=10),
+            calls=CALLS,
+        )
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
@@ -82,14 +76,7 @@ def bare_minimal_per_call(same_options: bool = False) -> float:
                 break
 
     try:
-        for _ in range(20):
-            once()
-        samples = []
-        for _ in range(CALLS):
-            t = time.perf_counter()
-            once()
-            samples.append(time.perf_counter() - t)
-        return statistics.median(samples)
+        return median_seconds(once, calls=CALLS)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
@@ -100,15 +87,9 @@ async def ours_per_call(sandbox: str) -> float:
     tool = ha.PythonTool(timeout=30, sandbox=mode, pool_size=1)
     async with tool, tool.session() as run:
         call = ToolCall("python", CODE)
-        for _ in range(20):
-            await run.call(call)
-        samples = []
-        for _ in range(CALLS):
-            t = time.perf_counter()
-            (reply,) = await run.call(call)
-            samples.append(time.perf_counter() - t)
+        (reply,) = await run.call(call)
         assert reply.text == "1"
-    return statistics.median(samples)
+        return await amedian_seconds(lambda: run.call(call), calls=CALLS)
 
 
 async def first_call_warm(rounds: int = 10) -> float:

@@ -16,26 +16,26 @@ from typing import TYPE_CHECKING, Any
 
 from harmony_agent.agent._backend import Finish
 from harmony_agent.agent._resume import ResumePolicy, Resuming
-from harmony_agent.backends.scripted import Scripted
-from harmony_agent.backends.transformers import Transformers
-from harmony_agent.backends.vllm_engine import VLLMEngine
+from harmony_agent.backends._scripted import Scripted
+from harmony_agent.backends._transformers import Transformers
+from harmony_agent.backends._vllm_engine import VLLMEngine
 
 if TYPE_CHECKING:
     from harmony_agent.backends._http import HTTPBackend
-    from harmony_agent.backends.llamacpp import LlamaCpp
-    from harmony_agent.backends.ollama import Ollama
-    from harmony_agent.backends.pool import Pool
-    from harmony_agent.backends.sglang import SGLang
-    from harmony_agent.backends.vllm import VLLM
+    from harmony_agent.backends._llamacpp import LlamaCpp
+    from harmony_agent.backends._ollama import Ollama
+    from harmony_agent.backends._pool import Pool
+    from harmony_agent.backends._sglang import SGLang
+    from harmony_agent.backends._vllm import VLLM
 
 # The HTTP adapters load httpx: imported on first use, so in-process backends never do.
 _LAZY = {
     "HTTPBackend": "harmony_agent.backends._http",
-    "LlamaCpp": "harmony_agent.backends.llamacpp",
-    "Ollama": "harmony_agent.backends.ollama",
-    "Pool": "harmony_agent.backends.pool",
-    "SGLang": "harmony_agent.backends.sglang",
-    "VLLM": "harmony_agent.backends.vllm",
+    "LlamaCpp": "harmony_agent.backends._llamacpp",
+    "Ollama": "harmony_agent.backends._ollama",
+    "Pool": "harmony_agent.backends._pool",
+    "SGLang": "harmony_agent.backends._sglang",
+    "VLLM": "harmony_agent.backends._vllm",
 }
 
 __all__ = [

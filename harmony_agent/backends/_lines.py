@@ -15,7 +15,16 @@ from harmony_agent.errors import BackendError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["DONE", "EXCERPT", "Malformed", "error_message", "loads", "ndjson_events", "sse_events"]
+__all__ = [
+    "DONE",
+    "EXCERPT",
+    "EngineEvents",
+    "Malformed",
+    "error_message",
+    "loads",
+    "ndjson_events",
+    "sse_events",
+]
 
 #: How much of a server's error text goes into an error message.
 EXCERPT = 1000
@@ -106,3 +115,28 @@ def error_message(event: Any) -> str | None:
             return str(error.get("message") or json.dumps(error))
         return str(error)
     return None
+
+
+class EngineEvents:
+    """The engine's own events of a server-sent-event reply, as JSON objects.
+
+    Iterating stops at ``data: [DONE]`` (then ``done`` is True); an error event raises
+    :class:`BackendError` naming the engine and its ``base_url``; anything that is not
+    a JSON object is skipped.
+    """
+
+    def __init__(self, response: httpx.Response, engine: str, base_url: str) -> None:
+        self.response = response
+        self.engine = engine
+        self.where = f"{engine} at {base_url}"
+        self.done = False
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        async for event in sse_events(self.response, self.engine):
+            if event is DONE:
+                self.done = True
+                return
+            if (message := error_message(event)) is not None:
+                raise BackendError(f"{self.where} failed mid-stream: {message}")
+            if isinstance(event, dict):
+                yield event

@@ -17,7 +17,7 @@ from harmony_agent.format._encoding import O200K_PATTERN
 if TYPE_CHECKING:
     from harmony_agent.format import Encoding
 
-__all__ = ["TextTokenizer", "TokenGate", "special_token_id", "stop_set"]
+__all__ = ["TextTokenizer", "TokenGate", "end_of_stream", "special_token_id", "stop_set"]
 
 
 def stop_set(params: SamplingParams) -> tuple[int, ...]:
@@ -146,3 +146,15 @@ class TextTokenizer:
             out.append(token)
             self._last = token
         return out
+
+
+def end_of_stream(
+    gate: TokenGate, text: TextTokenizer | None, named_stop: int | None, *, length: bool
+) -> Finish:
+    """The last chunk of a stream the engine finished: what re-encoded text still held,
+    the stop token the engine named when the reply left it out, and why it ended
+    (``length``: the engine's limit; else as the gate says)."""
+    tail = gate.take(text.flush()) if text is not None else []
+    if named_stop is not None and not gate.done:
+        tail += gate.take([named_stop])
+    return gate.finish(tail, "length" if length else None)

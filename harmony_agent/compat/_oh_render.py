@@ -105,7 +105,7 @@ def _body(core: Core, content: SystemContent | DeveloperContent, has_fn: bool) -
 
 def _other_content(core: Core, message: Message, item: Content, has_fn: bool) -> Sequence[int]:
     """A ``Content`` subclass of the caller's own: go by its ``to_dict()`` form."""
-    from harmony_agent.compat._oh_models import _CONTENT_KINDS
+    from harmony_agent.compat._oh_content import _CONTENT_KINDS
 
     raw = item.to_dict()
     kind = _CONTENT_KINDS.get(raw.get("type"))  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__: list[str] = []  # helpers of _schema_ts, imported by name
+__all__: list[str] = []  # helpers of the schema renderers, imported by name
 
 
 def _rust_lines(text: str) -> list[str]:

@@ -15,7 +15,7 @@ from harmony_agent.format._schema_json import (
     _required,
 )
 
-__all__: list[str] = []  # helpers of _schema_ts, imported by name
+__all__: list[str] = []  # helpers of the schema renderers, imported by name
 
 
 def _upstream_default(schema: Any, default: Any, *, quote_enum_strings: bool) -> str:

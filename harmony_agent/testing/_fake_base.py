@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EOS_TOKENS",
-    "KINDS",
     "UNRENDERED",
     "Completion",
     "Cut",
@@ -39,7 +38,6 @@ __all__ = [
     "Generation",
     "Model",
     "RequestError",
-    "check",
 ]
 
 Completion = Union[Sequence[int], str]  # noqa: UP007
@@ -342,7 +340,7 @@ class FakeServer:
     def prompt_from(self, value: Any, name: str, *, allow_text: bool = True) -> list[int]:
         if isinstance(value, str) and allow_text and value:
             return self.encoding.encode(value, allowed_special="all")
-        if isinstance(value, list) and value and all(_is_int(t) and t >= 0 for t in value):
+        if isinstance(value, list) and value and all(type(t) is int and t >= 0 for t in value):
             return [int(t) for t in value]
         raise RequestError(400, f"`{name}` must be a non-empty list of token ids", name)
 
@@ -364,43 +362,3 @@ class FakeServer:
                 self._barrier_open = True
                 self._cond.notify_all()
             return self._cond.wait_for(lambda: self._barrier_open, timeout=10.0)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_ints(value: Any) -> bool:
-    return isinstance(value, list) and all(_is_int(t) for t in value)
-
-
-def _is_strs(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(t, str) for t in value)
-
-
-KINDS: dict[str, Callable[[Any], bool]] = {
-    "int": _is_int,
-    "number": _is_number,
-    "bool": lambda v: isinstance(v, bool),
-    "str": lambda v: isinstance(v, str),
-    "dict": lambda v: isinstance(v, dict),
-    "ints": _is_ints,
-    "strs": _is_strs,
-}
-
-
-def check(body: dict[str, Any], name: str, kind: str, *, required: bool = False) -> Any:
-    """Type-check ``body[name]`` like a pydantic model would; None means absent."""
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise RequestError(400, f"`{name}` is required", name)
-        return None
-    ok = KINDS[kind](value)
-    if not ok:
-        raise RequestError(400, f"`{name}` must be of type {kind}, got {value!r:.60}", name)
-    return value

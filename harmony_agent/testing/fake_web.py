@@ -19,12 +19,9 @@ import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import TYPE_CHECKING
+from http.server import BaseHTTPRequestHandler
 
-if TYPE_CHECKING:
-    from typing_extensions import Self
+from harmony_agent.testing._loopback import LoopbackServer
 
 __all__ = ["Route", "WebServer"]
 
@@ -44,7 +41,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class WebServer:
+class WebServer(LoopbackServer):
     """A threaded HTTP server with fixed routes and hostile pages (see the module doc).
 
     Attributes:
@@ -63,52 +60,24 @@ class WebServer:
         self.huge_bytes = huge_bytes
         self.requests: list[str] = []
         self._stop = threading.Event()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                server.requests.append(self.path)
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    server._serve(self)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._listen()
 
     def url(self, path: str) -> str:
         """The full URL of ``path``."""
         return self.base_url + path
 
-    def start(self) -> Self:
-        """Start serving in a daemon thread."""
-        self._thread.start()
-        return self
-
     def close(self) -> None:
         """Stop serving (slow and never-ending answers are cut off)."""
         self._stop.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().close()
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+    def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        if method != "GET":
+            h.send_error(501, f"unsupported method {method}")
+            return
+        self.requests.append(h.path)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._serve(h)
 
     # -- answers -----------------------------------------------------------------------
     def _serve(self, h: BaseHTTPRequestHandler) -> None:

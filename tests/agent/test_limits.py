@@ -12,16 +12,11 @@ from harmony_agent.agent._turn import end_of_turn
 from harmony_agent.backends import Scripted
 from harmony_agent.events import MessageEnd
 from harmony_agent.format import _tokens as T
+from tests._helpers import ping
 
 CALL = "<|channel|>commentary to=functions.ping <|constrain|>json<|message|>{}<|call|>"
 LONG_FINAL = "<|channel|>final<|message|>" + "word " * 50 + "<|return|>"
 FINAL = "<|channel|>final<|message|>Done.<|return|>"
-
-
-@ha.tool
-def ping() -> str:
-    """Answer pong."""
-    return "pong"
 
 
 def test_max_turns_stops_a_model_that_keeps_calling() -> None:

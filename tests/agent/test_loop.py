@@ -9,6 +9,7 @@ import pytest
 import harmony_agent as ha
 from harmony_agent.backends import Scripted
 from harmony_agent.format import _tokens as T
+from tests._helpers import tokens
 
 THINK = "<|channel|>analysis<|message|>The user wants a sum. Call add.<|end|>"
 CALL = (
@@ -30,10 +31,6 @@ def add(a: int, b: int) -> int:
         b: the second term.
     """
     return a + b
-
-
-def tokens(encoding: ha.Encoding, text: str) -> list[int]:
-    return encoding.encode(text, allowed_special="all")
 
 
 def start_assistant(encoding: ha.Encoding) -> list[int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import harmony_agent as ha
 from harmony_agent.agent._backend import Finish
 from harmony_agent.backends import Resuming, Scripted
 from harmony_agent.testing import Cut, FakeServer
+from tests._helpers import lookup
 from tests.backends.conftest import ENGINES, Engine
 
 ANSWER = "The answer is forty-two, and that is all there is to it."
@@ -35,16 +36,6 @@ CALL = (
 )
 NO_RESUME = ha.ResumePolicy(tries=0)
 FAST = ha.ResumePolicy(tries=3, backoff=0.0)
-
-
-@ha.tool
-def lookup(topic: str) -> str:
-    """Look a topic up.
-
-    Args:
-        topic: what to look up.
-    """
-    return f"{topic}: 42"
 
 
 def model(prompt: list[int]) -> str:
@@ -62,20 +53,6 @@ async def make_agent(
         yield ha.Agent(backend, tools=[lookup], resume=resume)
 
 
-@pytest.fixture
-def serve() -> Iterator[Callable[..., FakeServer]]:
-    servers: list[FakeServer] = []
-
-    def start(engine: Engine, **kwargs: Any) -> FakeServer:
-        server = engine.server(model, **kwargs).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
-
-
 def cut_fresh(after: int, how: str = "reset") -> Callable[[int, bool], Cut | None]:
     """Cut every stream that is not itself a resume: each completion breaks once."""
     return lambda number, resumed: None if resumed else Cut(after, how)  # type: ignore[arg-type]
@@ -86,7 +63,7 @@ def cut_fresh(after: int, how: str = "reset") -> Callable[[int, bool], Cut | Non
 async def test_every_stream_cut_once_is_resumed_exactly(
     engine: Engine, serve: Callable[..., FakeServer], how: str
 ) -> None:
-    server = serve(engine, cut=cut_fresh(6, how))
+    server = serve(engine.server, model, cut=cut_fresh(6, how))
     deltas: dict[int, str] = {}
     ends: list[ha.MessageEnd] = []
     async with make_agent(engine, server, FAST) as agent:
@@ -114,7 +91,9 @@ async def test_without_resume_the_run_says_it_was_cut(
     encoding = ha.load_encoding()
     cut = len(encoding.encode(FINAL, allowed_special="all")) - 6  # inside the answer
     # every run's second completion (the answer) is cut
-    server = serve(engine, cut=lambda number, resumed: Cut(cut) if number % 2 == 0 else None)
+    server = serve(
+        engine.server, model, cut=lambda number, resumed: Cut(cut) if number % 2 == 0 else None
+    )
     async with make_agent(engine, server, NO_RESUME) as agent:
         events = [event async for event in agent.stream("What is it all about?")]
         jsonl = tmp_path / "runs.jsonl"
@@ -140,7 +119,7 @@ async def test_without_resume_the_run_says_it_was_cut(
 async def test_a_stall_past_the_read_timeout_is_resumed(
     engine: Engine, serve: Callable[..., FakeServer]
 ) -> None:
-    server = serve(engine, cut=cut_fresh(4, "stall"))
+    server = serve(engine.server, model, cut=cut_fresh(4, "stall"))
     timeout = httpx.Timeout(0.3, connect=5.0)
     async with make_agent(engine, server, FAST, timeout=timeout) as agent:
         result = await agent.arun("q")
@@ -151,7 +130,9 @@ async def test_a_stall_past_the_read_timeout_is_resumed(
 async def test_a_server_that_dies_ends_the_run_interrupted(
     engine: Engine, serve: Callable[..., FakeServer]
 ) -> None:
-    server = serve(engine, cut=lambda number, resumed: Cut(8, "die") if number == 2 else None)
+    server = serve(
+        engine.server, model, cut=lambda number, resumed: Cut(8, "die") if number == 2 else None
+    )
     async with make_agent(engine, server, FAST) as agent:
         result = await agent.arun("q")
     assert result.stop_reason == "interrupted" and result.final_text is None
@@ -180,7 +161,7 @@ async def test_a_server_length_limit_is_max_tokens_never_final(
     """The server stops for length below our max_tokens: the cut answer is not final."""
     encoding = ha.load_encoding()
     limit = len(encoding.encode(FINAL, allowed_special="all")) - 4
-    server = serve(engine, length_limit=limit)
+    server = serve(engine.server, model, length_limit=limit)
     async with engine.make(server.base_url) as backend:
         result = await ha.Agent(backend, tools=[lookup]).arun("q")
     assert result.stop_reason == "max_tokens" and result.incomplete

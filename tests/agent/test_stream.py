@@ -8,6 +8,7 @@ from contextlib import aclosing
 
 import harmony_agent as ha
 from harmony_agent.backends import Scripted
+from tests._helpers import ping
 
 THINK_CALL = (
     "<|channel|>analysis<|message|>Ping it.<|end|>"
@@ -15,12 +16,6 @@ THINK_CALL = (
     "<|message|>{}<|call|>"
 )
 FINAL = "<|channel|>final<|message|>pong it is<|return|>"
-
-
-@ha.tool
-def ping() -> str:
-    """Answer pong."""
-    return "pong"
 
 
 async def test_events_come_in_order() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ import pytest
 
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends import VLLM, HTTPBackend, LlamaCpp, Ollama, SGLang
-from harmony_agent.format import Encoding, load_encoding, restore_stop_token
+from harmony_agent.format import Encoding, restore_stop_token
 from harmony_agent.testing import (
     FakeLlamaCppServer,
     FakeOllamaServer,
@@ -20,6 +20,7 @@ from harmony_agent.testing import (
     FakeSGLangServer,
     FakeVLLMServer,
 )
+from tests._helpers import tokens as harmony  # noqa: F401 - the backend tests' name for it
 
 MODEL = "openai/gpt-oss-20b"
 PROMPT_TEXT = (
@@ -35,17 +36,8 @@ FINAL = "<|channel|>final<|message|>It is sunny in Tokyo, 24 °C. ☀️<|return
 
 
 @pytest.fixture(scope="session")
-def encoding() -> Encoding:
-    return load_encoding()
-
-
-@pytest.fixture(scope="session")
 def prompt(encoding: Encoding) -> list[int]:
     return encoding.encode(PROMPT_TEXT, allowed_special="all")
-
-
-def harmony(encoding: Encoding, text: str) -> list[int]:
-    return encoding.encode(text, allowed_special="all")
 
 
 @dataclass(frozen=True)
@@ -72,21 +64,6 @@ ENGINES = [
 @pytest.fixture(params=ENGINES, ids=str)
 def engine(request: pytest.FixtureRequest) -> Engine:
     return request.param  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., FakeServer]]:
-    """Start fake servers that are closed at the end of the test."""
-    servers: list[FakeServer] = []
-
-    def start(server_class: type[FakeServer], *args: Any, **kwargs: Any) -> FakeServer:
-        server = server_class(*args, **kwargs).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 async def collect(stream: AsyncIterator[Any]) -> list[list[int]]:

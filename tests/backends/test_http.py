@@ -23,6 +23,8 @@ from harmony_agent.backends._http import (
     sse_events,
     stop_set,
 )
+from harmony_agent.backends._lines import EngineEvents
+from harmony_agent.backends._tokens import end_of_stream
 from harmony_agent.errors import BackendError
 from harmony_agent.format import Encoding, load_encoding
 from harmony_agent.format import _tokens as T
@@ -75,6 +77,21 @@ async def test_sse_event_cut_off_by_the_end_is_dropped() -> None:
 async def test_sse_error_field() -> None:
     with pytest.raises(BackendError, match="mid-stream: boom"):
         await _events(b"error: boom\n\n")
+
+
+async def test_engine_events_are_objects_until_done_and_an_error_event_raises() -> None:
+    def events(body: bytes) -> EngineEvents:
+        return EngineEvents(httpx.Response(200, content=body), "SGLang", "http://127.0.0.1:9")
+
+    done = events(b'data: {"a": 1}\n\ndata: [1, 2]\n\ndata: [DONE]\n\ndata: {"late": 1}\n\n')
+    assert [event async for event in done] == [{"a": 1}] and done.done
+    cut = events(b'data: {"a": 1}\n\n')
+    assert [event async for event in cut] == [{"a": 1}] and not cut.done
+    failed = events(b'data: {"error": {"message": "boom"}}\n\n')
+    with pytest.raises(
+        BackendError, match=r"^SGLang at http://127.0.0.1:9 failed mid-stream: boom"
+    ):
+        _ = [event async for event in failed]
 
 
 async def test_ndjson_events() -> None:
@@ -164,6 +181,18 @@ def test_token_gate() -> None:
     assert limited.done and not limited.stopped
     assert stop_set(params()) == (T.RETURN, T.CALL)
     assert stop_set(params(stop_tokens=())) == ()
+
+
+def test_end_of_stream_adds_the_named_stop_only_when_the_reply_left_it_out() -> None:
+    def last(taken: list[int], named: int | None, length: bool) -> tuple[list[int], str]:
+        gate = TokenGate(params(max_tokens=10))
+        gate.take(taken)
+        finish = end_of_stream(gate, None, named, length=length)
+        return list(finish), finish.reason
+
+    assert last([1, 2], T.CALL, False) == ([T.CALL], "stop")
+    assert last([1, T.RETURN], T.CALL, False) == ([], "stop")
+    assert last([1, 2], None, True) == ([], "length")
 
 
 def test_special_token_id(encoding: Encoding) -> None:

@@ -14,10 +14,11 @@ import pytest
 
 import harmony_agent as ha
 from harmony_agent.backends import VLLM, Pool, Scripted
-from harmony_agent.backends.pool import _chain
+from harmony_agent.backends._pool import _chain
 from harmony_agent.errors import BackendError, StreamInterrupted
 from harmony_agent.format import Encoding
 from harmony_agent.testing import Cut, FakeServer, FakeVLLMServer
+from tests._helpers import lookup
 from tests.backends.conftest import FINAL, MODEL, collect, eventually, flat, harmony, params
 
 ANSWER = "<|channel|>final<|message|>Forty-two.<|return|>"
@@ -25,16 +26,6 @@ CALL = (
     "<|channel|>commentary to=functions.lookup <|constrain|>json"
     '<|message|>{"topic": "life"}<|call|>'
 )
-
-
-@ha.tool
-def lookup(topic: str) -> str:
-    """Look a topic up.
-
-    Args:
-        topic: what to look up.
-    """
-    return f"{topic}: 42"
 
 
 def tool_model(prompt: list[int]) -> str:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from harmony_agent.backends import SGLang
-from harmony_agent.backends.sglang import _new_ids
+from harmony_agent.backends._sglang import _new_ids
 from harmony_agent.errors import BackendError
 from harmony_agent.format import Encoding
 from harmony_agent.format import _tokens as T

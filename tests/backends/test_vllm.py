@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from harmony_agent.backends import VLLM
-from harmony_agent.backends.vllm import _stop_from_reason
+from harmony_agent.backends._vllm import _stop_from_reason
 from harmony_agent.errors import BackendError
 from harmony_agent.format import Encoding
 from harmony_agent.format import _tokens as T

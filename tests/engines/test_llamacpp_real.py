@@ -18,6 +18,7 @@ import harmony_agent as ha
 from harmony_agent.agent._backend import Finish, SamplingParams
 from harmony_agent.backends import LlamaCpp
 from harmony_agent.format import _tokens as T
+from tests._helpers import lookup
 from tests.engines.conftest import LlamaServer
 
 pytestmark = pytest.mark.engines
@@ -50,16 +51,6 @@ def prompt(question: str = "What is life?") -> list[int]:
 
 async def chunks_of(backend: LlamaCpp, tokens: list[int], params: SamplingParams) -> list[Any]:
     return [chunk async for chunk in backend.stream(tokens, params)]
-
-
-@ha.tool
-def lookup(topic: str) -> str:
-    """Look a topic up.
-
-    Args:
-        topic: what to look up.
-    """
-    return f"{topic}: 42"
 
 
 class Guided(LlamaCpp):

@@ -25,6 +25,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from harmony_agent.backends import Transformers  # noqa: E402
+from tests._helpers import lookup  # noqa: E402
 from tests.engines._tiny import VOCAB_SIZE, gpt_oss_model  # noqa: E402
 
 CALL = (
@@ -32,16 +33,6 @@ CALL = (
     '<|message|>{"topic": "life"}<|call|>'
 )
 FINAL = "<|channel|>final<|message|>Forty-two.<|return|>"
-
-
-@ha.tool
-def lookup(topic: str) -> str:
-    """Look a topic up.
-
-    Args:
-        topic: what to look up.
-    """
-    return f"{topic}: 42"
 
 
 class Script(transformers.LogitsProcessor):  # type: ignore[misc]

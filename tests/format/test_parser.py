@@ -8,6 +8,7 @@ import harmony_agent as ha
 from harmony_agent.events import ContentDelta, MessageEnd, MessageStart, ParseIssue
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._parser import StreamParser, parse_completion_tokens
+from tests._helpers import tokens
 
 A = ha.Role.ASSISTANT
 
@@ -15,10 +16,6 @@ A = ha.Role.ASSISTANT
 @pytest.fixture(scope="module")
 def enc(encoding: ha.Encoding) -> ha.Encoding:
     return encoding
-
-
-def tokens(enc: ha.Encoding, text: str) -> list[int]:
-    return enc.encode(text, allowed_special="all")
 
 
 def run(
@@ -517,13 +514,25 @@ def test_delta_objects_are_real_content_deltas(enc: ha.Encoding):
 def test_parser_deltas_are_real_content_deltas_and_states_an_enum() -> None:
     from dataclasses import FrozenInstanceError
 
-    from harmony_agent.format import _parser
+    from harmony_agent.format import _parse_tables, _parser
 
     # The per-token path builds deltas as writable drafts of the same layout.
-    assert sorted(_parser._Draft.__slots__) == sorted(ha.ContentDelta.__slots__)
-    delta = _parser._delta(1, "final", None, "x")
+    assert sorted(_parse_tables._Draft.__slots__) == sorted(ha.ContentDelta.__slots__)
+    delta = _parse_tables.delta(1, "final", None, "x")
     assert type(delta) is ha.ContentDelta and delta == ha.ContentDelta(1, "final", None, "x")
+    assert delta.type == "content_delta" and hash(delta) == hash(
+        ha.ContentDelta(1, "final", None, "x")
+    )
     with pytest.raises(FrozenInstanceError):
         delta.text = "y"
     parser = ha.StreamParser()
     assert parser.state is _parser.ParserState.HEADER and parser.state == "header"
+
+
+def test_every_slot_is_set_in_init() -> None:
+    from harmony_agent.format._parse_states import Machine
+
+    for role in (None, ha.Role.ASSISTANT):
+        parser = StreamParser(role=role)
+        assert all(hasattr(parser, slot) for slot in Machine.__slots__)
+    assert StreamParser.__slots__ == ()  # the state lives in Machine's slots

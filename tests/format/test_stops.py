@@ -5,13 +5,10 @@ from __future__ import annotations
 import harmony_agent as ha
 from harmony_agent.format import _tokens as T
 from harmony_agent.format import restore_stop_token, stop_token_for
+from tests._helpers import tokens
 
 CALL = '<|channel|>commentary to=functions.f <|constrain|>json<|message|>{"x": 1}'
 FINAL = "<|channel|>final<|message|>Done."
-
-
-def tokens(encoding: ha.Encoding, text: str) -> list[int]:
-    return encoding.encode(text, allowed_special="all")
 
 
 def test_the_default_stop_set_is_one_constant(encoding: ha.Encoding) -> None:

@@ -10,17 +10,16 @@ import httpx
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
     DEFAULT_TIMEOUT,
-    DONE,
     TRAILING_ERRORS,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
     Unfinished,
-    error_message,
     special_token_id,
-    sse_events,
     stop_set,
 )
+from harmony_agent.backends._lines import EngineEvents
+from harmony_agent.backends._tokens import end_of_stream
 from harmony_agent.errors import BackendError
 
 __all__ = ["VLLM"]
@@ -115,16 +114,11 @@ class VLLM(HTTPBackend):
         text: TextTokenizer | None = None
         finish_reason: str | None = None
         stop_reason: Any = None
-        done = False
         async with self._post_stream(self.path, body) as response:
+            events = EngineEvents(response, self.engine, self.base_url)
             try:
-                async for event in sse_events(response, self.engine):
-                    if event is DONE:
-                        done = True
-                        break
-                    if (message := error_message(event)) is not None:
-                        raise BackendError(f"vLLM at {self.base_url} failed mid-stream: {message}")
-                    choices = event.get("choices") if isinstance(event, dict) else None
+                async for event in events:
+                    choices = event.get("choices")
                     if not choices:
                         continue  # a usage-only chunk
                     choice = choices[0]
@@ -143,15 +137,12 @@ class VLLM(HTTPBackend):
             except TRAILING_ERRORS:
                 if finish_reason is None:
                     raise  # it broke before the server's word; after it, nothing is lost
-        if finish_reason is None and not done:
+        if finish_reason is None and not events.done:
             raise Unfinished("the stream ended without a finish_reason")
         if finish_reason not in (None, "stop", "length"):
             raise Unfinished(f"vLLM ended the request with finish_reason {finish_reason!r}")
-        tail = gate.take(text.flush()) if text is not None else []
-        if finish_reason == "stop" and not gate.done:
-            stop = _stop_from_reason(stop_reason, params)
-            tail += gate.take([stop]) if stop is not None else []
-        yield gate.finish(tail, "length" if finish_reason == "length" else None)
+        named = _stop_from_reason(stop_reason, params) if finish_reason == "stop" else None
+        yield end_of_stream(gate, text, named, length=finish_reason == "length")
 
 
 def _stop_from_reason(stop_reason: Any, params: SamplingParams) -> int | None:

@@ -7,18 +7,16 @@ from typing import Any
 
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
-    DONE,
     TRAILING_ERRORS,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
     Unfinished,
-    error_message,
     special_token_id,
-    sse_events,
     stop_set,
 )
-from harmony_agent.errors import BackendError
+from harmony_agent.backends._lines import EngineEvents
+from harmony_agent.backends._tokens import end_of_stream
 from harmony_agent.format import _tokens as T
 
 __all__ = ["LlamaCpp"]
@@ -69,15 +67,7 @@ class LlamaCpp(HTTPBackend):
         final: dict[str, Any] | None = None
         async with self._post_stream(self.path, body) as response:
             try:
-                async for event in sse_events(response, self.engine):
-                    if event is DONE:
-                        break
-                    if (message := error_message(event)) is not None:
-                        raise BackendError(
-                            f"llama.cpp at {self.base_url} failed mid-stream: {message}"
-                        )
-                    if not isinstance(event, dict):
-                        continue
+                async for event in EngineEvents(response, self.engine, self.base_url):
                     if event.get("stop"):
                         final = event
                     if event.get("tokens"):
@@ -104,11 +94,8 @@ class LlamaCpp(HTTPBackend):
                 yield gate.finish()
                 return
             raise Unfinished("the stream ended without its final `stop: true` chunk")
-        tail = gate.take(text.flush()) if text is not None else []
-        if not gate.done:
-            stop = _stop_from_final(final, params)
-            tail += gate.take([stop]) if stop is not None else []
-        yield gate.finish(tail, "length" if final.get("stop_type") == "limit" else None)
+        named = _stop_from_final(final, params)
+        yield end_of_stream(gate, text, named, length=final.get("stop_type") == "limit")
 
 
 def _engine_stop(gate: TokenGate) -> bool:

@@ -7,17 +7,16 @@ from typing import Any
 
 from harmony_agent.agent._backend import SamplingParams
 from harmony_agent.backends._http import (
-    DONE,
     TRAILING_ERRORS,
     HTTPBackend,
     TextTokenizer,
     TokenGate,
     Unfinished,
-    error_message,
     special_token_id,
-    sse_events,
     stop_set,
 )
+from harmony_agent.backends._lines import EngineEvents
+from harmony_agent.backends._tokens import end_of_stream
 from harmony_agent.errors import BackendError
 
 __all__ = ["SGLang"]
@@ -67,15 +66,7 @@ class SGLang(HTTPBackend):
         finish: Any = None
         async with self._post_stream(self.path, body) as response:
             try:
-                async for event in sse_events(response, self.engine):
-                    if event is DONE:
-                        break
-                    if (message := error_message(event)) is not None:
-                        raise BackendError(
-                            f"SGLang at {self.base_url} failed mid-stream: {message}"
-                        )
-                    if not isinstance(event, dict):
-                        continue
+                async for event in EngineEvents(response, self.engine, self.base_url):
                     meta = event.get("meta_info") or {}
                     finish = meta.get("finish_reason") or finish
                     if isinstance(finish, dict) and finish.get("type") == "abort":
@@ -105,11 +96,8 @@ class SGLang(HTTPBackend):
                     raise  # it broke before the server's word; after it, nothing is lost
         if not isinstance(finish, dict):
             raise Unfinished("the stream ended without meta_info.finish_reason")
-        tail = gate.take(text.flush()) if text is not None else []
-        if finish.get("type") == "stop" and not gate.done:
-            stop = _stop_from_finish(finish, params)
-            tail += gate.take([stop]) if stop is not None else []
-        yield gate.finish(tail, "length" if finish.get("type") == "length" else None)
+        named = _stop_from_finish(finish, params) if finish.get("type") == "stop" else None
+        yield end_of_stream(gate, text, named, length=finish.get("type") == "length")
 
 
 def _new_ids(ids: list[int], received: list[int], completion_tokens: Any) -> list[int]:
