@@ -3,8 +3,9 @@
 The answer's ``content`` is the final channel (after any commentary preambles, which
 are user-visible notes); the chain of thought goes to ``reasoning_content`` (and
 ``reasoning``, vLLM's newer name) and never into ``content``; a call to one of the
-client's functions comes back in ``tool_calls`` (``finish_reason="tool_calls"``), streamed as deltas: id and name first, then the
-arguments in fragments. Built-in tools (python, browser) run here and do not show.
+client's functions comes back in ``tool_calls`` (``finish_reason="tool_calls"``),
+streamed as deltas: id and name first, then the arguments in fragments. Built-in
+tools (python, browser) run here and do not show.
 Repaired model output is reported in the ``x-harmony-parse-issues`` header and in a
 ``harmony`` field (``parse_issues``, ``stop_reason``); in a stream, in its last chunk.
 """
