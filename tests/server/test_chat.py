@@ -148,6 +148,7 @@ def test_stop_strings_end_the_answer(served: Callable[..., Served]) -> None:
     )
     assert response.choices[0].message.content == "Hello "
     assert response.choices[0].finish_reason == "stop"
+    assert (response.model_extra or {})["harmony"]["stop_reason"] == "stop_sequence"
     assert response.usage is not None and response.usage.completion_tokens > 0
     stream = client.chat.completions.create(
         model=API_MODEL,

@@ -146,3 +146,27 @@ def test_python_runs_sandboxed_on_the_server(
     assert (
         "<|start|>python to=assistant<|channel|>analysis<|message|>42" in app.prompts(encoding)[1]
     )
+
+
+async def test_a_client_that_goes_away_aborts_the_engine_request(
+    served: Callable[..., Served],
+) -> None:
+    app = served(ANSWER, engine={"token_delay": 0.05})
+    async with app.aclient() as client:
+        stream = await client.chat.completions.create(
+            model=API_MODEL,
+            messages=HI,  # type: ignore[arg-type]
+            stream=True,
+        )
+        received = 0
+        async for _chunk in stream:
+            received += 1
+            if received == 3:
+                break
+        await stream.close()
+    for _ in range(200):  # the engine notices within a token or two
+        if app.engine.disconnects:
+            break
+        await asyncio.sleep(0.05)
+    assert app.engine.disconnects == 1
+    assert app.engine.completed == 0
