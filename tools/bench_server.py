@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,6 +47,63 @@ def completion(tokens: int) -> str:
         f"<|channel|>analysis<|message|>{thought}<|end|>"
         f"<|start|>assistant<|channel|>final<|message|>{answer}<|return|>"
     )
+
+
+class _Tokens:
+    """A zero-latency backend: the completion in chunks of ``size`` tokens."""
+
+    def __init__(self, tokens: list[int], size: int) -> None:
+        self.chunks = [tuple(tokens[i : i + size]) for i in range(0, len(tokens), size)]
+
+    async def stream(self, prompt: list[int], params: ha.SamplingParams) -> Any:
+        for chunk in self.chunks:
+            yield chunk
+
+
+def in_process(tokens: int, repeat: int = 30) -> None:
+    """Per-token cost without HTTP: the agent alone vs the agent + the server's layer."""
+    from harmony_agent.server._app import create_app
+    from harmony_agent.server._chat import _Chunks, _stream
+    from harmony_agent.server._chat_request import ChatRequest, to_generation
+    from harmony_agent.server._generate import open_generation
+
+    enc = ha.load_encoding()
+    ids = enc.encode(completion(tokens), allowed_special="all")
+    request = ChatRequest.model_validate(
+        {"messages": [{"role": "user", "content": "Hi"}], "stream": True}
+    )
+    for size in (len(ids), 1):
+        backend = _Tokens(ids, size)
+        agent = ha.Agent(backend)
+        state = create_app(backend).state.harmony
+
+        async def agent_only(agent: ha.Agent = agent) -> None:
+            async for _ in agent.stream("Hi"):
+                pass
+
+        async def served(state: Any = state) -> None:
+            events = await open_generation(state, to_generation(request))
+            async for _ in _stream(events, _Chunks("id", 0, "m"), False):
+                pass
+
+        figures = []
+        for fn in (agent_only, served):
+
+            async def loop(fn: Callable[[], Awaitable[None]] = fn) -> float:
+                for _ in range(3):
+                    await fn()
+                t = time.process_time()
+                for _ in range(repeat):
+                    await fn()
+                return (time.process_time() - t) / repeat
+
+            figures.append(asyncio.run(loop()))
+        label = "whole completion" if size > 1 else "one token per chunk"
+        agent_us, served_us = (f / len(ids) * 1e6 for f in figures)
+        print(
+            f"  in process, {label:<20} agent.stream {agent_us:6.1f} us/token   "
+            f"+ server layer (items, SSE frames) {served_us:6.1f} us/token"
+        )
 
 
 def engine_main(tokens: int) -> None:
@@ -207,4 +265,5 @@ if __name__ == "__main__":
     if args.engine:
         engine_main(args.tokens)
     else:
+        in_process(args.tokens)
         asyncio.run(main(args.requests, args.tokens))
