@@ -170,3 +170,22 @@ async def test_a_client_that_goes_away_aborts_the_engine_request(
         await asyncio.sleep(0.05)
     assert app.engine.disconnects == 1
     assert app.engine.completed == 0
+
+
+def test_a_client_function_clashing_with_a_server_function_is_a_400(
+    served: Callable[..., Served],
+) -> None:
+    @ha.tool
+    def get_weather(city: str) -> str:
+        """The server's own weather function."""
+        return "sunny"
+
+    app = served(ANSWER, tools=[get_weather])
+    with pytest.raises(openai.BadRequestError) as caught:
+        app.client().chat.completions.create(
+            model=API_MODEL,
+            messages=HI,  # type: ignore[arg-type]
+            tools=[WEATHER],  # type: ignore[list-item]
+        )
+    assert caught.value.body["param"] == "tools"  # type: ignore[index]
+    assert "get_weather" in caught.value.message
