@@ -20,7 +20,7 @@ from contextlib import aclosing
 
 from harmony_agent.agent._agent import Agent
 from harmony_agent.agent._backend import Backend, SamplingParams
-from harmony_agent.agent._events import RunEnd, ToolResult
+from harmony_agent.agent._events import AgentEvent, RunEnd, ToolResult
 from harmony_agent.agent._result import RunResult, StopReason, Usage
 from harmony_agent.errors import BackendError, ConversationError, RenderError, ToolError
 from harmony_agent.format._conversation import Conversation
@@ -71,32 +71,18 @@ def generate(state: ServerState, gen: Generation) -> AsyncGenerator[ServerEvent,
             504) when the engine fails before the first token. Once tokens have
             streamed, a failure ends the run with ``Finished.error`` set instead.
     """
-    try:
-        agent = _agent(state, gen)
-    except ToolError as exc:  # a client function clashing with a server-side one
-        raise bad_request(f"the tools cannot be declared: {exc}", "tools") from None
-    try:
-        conversation = agent.conversation_for(gen.messages)
-    except ConversationError as exc:
-        raise bad_request(
-            f"the messages do not form a valid conversation: {exc}", "messages"
-        ) from None
-    return _Run(agent, gen).events(conversation)
+    return _prepare(state, gen).events()
 
 
 async def open_generation(state: ServerState, gen: Generation) -> AsyncGenerator[ServerEvent, None]:
-    """:func:`generate` with its first event already received.
+    """:func:`generate` once the engine has answered (its first tokens arrived).
 
     A streaming endpoint awaits this before it sends its response headers, so an engine
     that is down or refuses the request still gets a proper HTTP error status.
     """
-    events = generate(state, gen)
-    try:
-        first = await anext(events)
-    except BaseException:
-        await events.aclose()
-        raise
-    return _prepend(first, events)
+    run = _prepare(state, gen)
+    await run.open()
+    return run.events()
 
 
 async def collect(state: ServerState, gen: Generation) -> Finished:
@@ -108,13 +94,27 @@ async def collect(state: ServerState, gen: Generation) -> Finished:
     raise AssertionError("the generation ended without Finished")  # pragma: no cover
 
 
-async def _prepend(
-    first: ServerEvent, rest: AsyncGenerator[ServerEvent, None]
-) -> AsyncGenerator[ServerEvent, None]:
-    async with aclosing(rest):
-        yield first
-        async for event in rest:
-            yield event
+def _prepare(state: ServerState, gen: Generation) -> _Run:
+    try:
+        agent = _agent(state, gen)
+    except ToolError as exc:  # a client function clashing with a server-side one
+        raise bad_request(f"the tools cannot be declared: {exc}", "tools") from None
+    try:
+        conversation = agent.conversation_for(gen.messages)
+    except ConversationError as exc:
+        raise bad_request(
+            f"the messages do not form a valid conversation: {exc}", "messages"
+        ) from None
+    return _Run(agent, gen, conversation)
+
+
+def _early(exc: Exception) -> APIError | None:
+    """What a failure before the first token means to the client."""
+    if isinstance(exc, BackendError):
+        return engine_error(exc)
+    if isinstance(exc, RenderError):
+        return bad_request(f"the messages cannot be rendered as harmony: {exc}", "messages")
+    return None
 
 
 def _agent(state: ServerState, gen: Generation) -> Agent:
@@ -171,8 +171,10 @@ class _Counted:
 class _Run:
     """One generation's bookkeeping: items, stop strings, parse issues, outputs."""
 
-    def __init__(self, agent: Agent, gen: Generation) -> None:
+    def __init__(self, agent: Agent, gen: Generation, conversation: Conversation) -> None:
         self.agent = agent
+        self.stream = agent.stream(conversation)
+        self.first: AgentEvent | None = None
         self.stops = tuple(s for s in gen.stop if s)
         self.functions = gen.functions
         self._routes = route_table([gen.functions]) if gen.functions is not None else {}
@@ -186,39 +188,50 @@ class _Run:
         self.sent = 0
         self.stopped = False
 
-    # The agent's events → items.
-    async def events(self, conversation: Conversation) -> AsyncGenerator[ServerEvent, None]:
+    async def open(self) -> None:
+        """Wait for the agent's first event: the engine answered (or raise, mapped)."""
         try:
-            async with aclosing(self.agent.stream(conversation)) as stream:
-                async for event in stream:
-                    if isinstance(event, ContentDelta):
-                        for out in self._delta(event):
-                            yield out
-                        if self.stopped:
-                            break
-                    elif isinstance(event, MessageStart):
-                        yield self._start(event.channel, event.recipient, event.content_type)
-                    elif isinstance(event, MessageEnd):
-                        for out in self._end(event):
-                            yield out
-                    elif isinstance(event, ParseIssue):
-                        self.issues.append(event.detail)
-                    elif isinstance(event, ToolResult):
-                        if self.last_call is not None:
-                            answer = ToolAnswer(self.last_call, event.messages, event.error)
-                            self.outputs.append(answer)
-                            yield answer
-                    elif isinstance(event, RunEnd):
-                        yield self._finished(event.result)
-                        return
-        except BackendError as exc:
-            raise engine_error(exc) from exc
-        except RenderError as exc:
-            raise bad_request(
-                f"the messages cannot be rendered as harmony: {exc}", "messages"
-            ) from None
-        if self.stopped:
-            yield self._stopped()
+            self.first = await anext(self.stream)
+        except Exception as exc:
+            await self.stream.aclose()
+            mapped = _early(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    # The agent's events → items.
+    async def events(self) -> AsyncGenerator[ServerEvent, None]:
+        async with aclosing(self.stream) as stream:
+            try:
+                event = self.first if self.first is not None else await anext(stream)
+            except Exception as exc:
+                mapped = _early(exc)
+                if mapped is None:
+                    raise
+                raise mapped from exc
+            while True:
+                if isinstance(event, ContentDelta):  # the per-token path first
+                    for out in self._delta(event):
+                        yield out
+                    if self.stopped:
+                        break  # closing the agent's stream aborts the engine request
+                elif isinstance(event, MessageStart):
+                    yield self._start(event.channel, event.recipient, event.content_type)
+                elif isinstance(event, MessageEnd):
+                    for out in self._end(event):
+                        yield out
+                elif isinstance(event, ParseIssue):
+                    self.issues.append(event.detail)
+                elif isinstance(event, ToolResult):
+                    if self.last_call is not None:
+                        answer = ToolAnswer(self.last_call, event.messages, event.error)
+                        self.outputs.append(answer)
+                        yield answer
+                elif isinstance(event, RunEnd):
+                    yield self._finished(event.result)
+                    return
+                event = await anext(stream)
+        yield self._stopped()  # a stop string ended the answer (usage counted on close)
 
     def _start(
         self, channel: str | None, recipient: str | None, content_type: str | None
