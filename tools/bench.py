@@ -338,6 +338,7 @@ SECTIONS: dict[str, Section] = {
     "mcp": _script("bench_mcp.py", "MCP: ha.MCPServer per call vs an in-process function tool"),
     "engines": _script("bench_engines.py", "serving: Pool, Transformers, llama.cpp"),
     "reencoding": _script("measure_reencoding.py", "re-encoding text (Ollama) against sampled ids"),
+    "server": _script("bench_server.py", "harmony-agent serve vs the backend directly, streaming"),
 }
 
 
