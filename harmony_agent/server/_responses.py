@@ -21,6 +21,7 @@ from typing import Any
 from harmony_agent.agent._agent import Agent
 from harmony_agent.agent._aio import closing
 from harmony_agent.agent._backend import Backend, SamplingParams, as_backend
+from harmony_agent.agent._resume import ResumePolicy
 from harmony_agent.errors import BackendError, ConversationError, ToolError
 from harmony_agent.format._encoding import Encoding, load_encoding
 from harmony_agent.format._messages import Message, ReasoningEffort, ToolNamespace, ToolSpec
@@ -118,6 +119,7 @@ class ResponsesService:
             ``max_output_tokens`` lowers it).
         context_window: the model's context length (None: the engine checks).
         max_turns: the most completions one request may run (built-in tool calls).
+        resume: resume a completion whose stream broke (see :class:`~harmony_agent.Agent`).
         encoding: the harmony encoding.
     """
 
@@ -132,6 +134,7 @@ class ResponsesService:
         max_tokens: int = 16384,
         context_window: int | None = None,
         max_turns: int = 32,
+        resume: ResumePolicy | bool = True,
         encoding: Encoding | None = None,
     ) -> None:
         self.backend = as_backend(backend)
@@ -142,6 +145,7 @@ class ResponsesService:
         self.max_tokens = max_tokens
         self.context_window = context_window
         self.max_turns = max_turns
+        self.resume = resume
         self.encoding = encoding or load_encoding()
 
     # -- entry points -------------------------------------------------------------------
@@ -225,6 +229,7 @@ class ResponsesService:
                 sampling=sampling,
                 token_budget=limit,
                 context_window=self.context_window,
+                resume=self.resume,
                 encoding=self.encoding,
             )
             conversation = agent.conversation_for(converted.messages)
