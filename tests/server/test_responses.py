@@ -113,10 +113,12 @@ def test_stream_events_in_order_with_sequence_numbers() -> None:
 
 def test_stream_helper_gives_the_final_response() -> None:
     backend = ha.backends.Scripted([final("Done.")])
-    with serve(ResponsesService(backend)) as client:
-        with client.responses.stream(model="gpt-oss", input="Go") as stream:
-            texts = [e.delta for e in stream if e.type == "response.output_text.delta"]
-            response = stream.get_final_response()
+    with (
+        serve(ResponsesService(backend)) as client,
+        client.responses.stream(model="gpt-oss", input="Go") as stream,
+    ):
+        texts = [e.delta for e in stream if e.type == "response.output_text.delta"]
+        response = stream.get_final_response()
     assert "".join(texts) == "Done." == response.output_text
 
 
@@ -166,7 +168,7 @@ def test_output_items_sent_back_as_input_restore_the_same_prompt(
             think("Look it up.") + call("get_weather", city="Rome"),
             final("Sunny."),
             final("Sunny."),
-        ]  # fmt: skip
+        ]
     )
     with serve(ResponsesService(backend)) as client:
         user = {"role": "user", "content": "Weather in Rome?"}
@@ -201,7 +203,7 @@ def test_previous_response_chain_drops_finished_reasoning(encoding: ha.Encoding)
             think("First thought.") + final("One."),
             think("Second thought.") + final("Two."),
             final("Three."),
-        ]  # fmt: skip
+        ]
     )
     with serve(ResponsesService(backend)) as client:
         one = client.responses.create(model="gpt-oss", input="Count: 1")
