@@ -28,7 +28,7 @@ from harmony_agent.agent._events import ToolResult as ToolResultEvent
 from harmony_agent.agent._limits import Limits
 from harmony_agent.agent._result import RunResult, StopReason, Usage
 from harmony_agent.agent._resume import Resume, ResumePolicy
-from harmony_agent.agent._turn import TurnOutcome, end_of_turn
+from harmony_agent.agent._turn import TurnOutcome, end_of_turn, handed_back
 from harmony_agent.errors import BackendError, ConversationError, ToolError
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._conversation import Conversation
@@ -340,7 +340,9 @@ class Agent:
                 # 2. What the completion means: an answer, a call, more thinking, or a cut.
                 last = ends[-1] if ends else None
                 outcome = end_of_turn(last, generated, error, truncated, limited_by)
-                if outcome == "call":
+                if outcome == "call" and handed_back(self.tools, self._routes, last):
+                    stop = "tool_call"  # a client-side tool: the caller runs it
+                elif outcome == "call":
                     # 3. The model called a tool: answer it and let the model go on.
                     assert last is not None
                     yield ToolCallStart(last.message, turns)

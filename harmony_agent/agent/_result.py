@@ -26,8 +26,11 @@ __all__ = ["RunResult", "StopReason", "Usage"]
 #: ``interrupted``: the backend failed mid-run (a stream that broke and could not be
 #: resumed, a server that went away); ``error`` says what, the messages so far are kept.
 #: ``error``: the run raised (only in :func:`run_many` results; ``error`` says what).
+#: ``tool_call``: the model called a client-side tool (:class:`~harmony_agent.tools.ClientTool`);
+#: the call is in :attr:`RunResult.pending_calls` for the caller to run.
 StopReason = Literal[
     "final",
+    "tool_call",
     "no_final",
     "max_turns",
     "max_tokens",
@@ -121,6 +124,14 @@ class RunResult(BaseModel):
     def tool_calls(self) -> tuple[Message, ...]:
         """The assistant messages of this run that called a tool."""
         return tuple(m for m in self.messages if m.recipient is not None and m.role == "assistant")
+
+    @property
+    def pending_calls(self) -> tuple[Message, ...]:
+        """The calls left for the caller to run: the last message when the run stopped at
+        a client-side tool (``stop_reason == "tool_call"``), else none."""
+        if self.stop_reason != "tool_call" or not self.messages:
+            return ()
+        return (self.messages[-1],)
 
     @classmethod
     def read_jsonl(cls, path: str | os.PathLike[str]) -> list[RunResult]:

@@ -10,8 +10,10 @@ from harmony_agent.errors import BackendError
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._events import MessageEnd
 from harmony_agent.format._messages import Channel
+from harmony_agent.tools._base import Tool, resolve
+from harmony_agent.tools._client import hands_back
 
-__all__ = ["TurnOutcome", "end_of_turn"]
+__all__ = ["TurnOutcome", "end_of_turn", "handed_back"]
 
 #: What a finished completion leads to: a reason to stop the run, a tool call to answer,
 #: or (a message ended with ``<|end|>``) another completion.
@@ -48,3 +50,12 @@ def end_of_turn(
     if message.recipient is not None:
         return "call"
     return "continue"
+
+
+def handed_back(tools: Sequence[Tool], routes: dict[str, int], last: MessageEnd | None) -> bool:
+    """Whether the call that ended a completion is for a client-side tool (see
+    :class:`~harmony_agent.tools.ClientTool`): the run then stops with ``"tool_call"``."""
+    if last is None or last.message.recipient is None:
+        return False
+    index = resolve(routes, last.message.recipient)
+    return index is not None and hands_back(tools[index])

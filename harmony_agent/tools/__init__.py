@@ -6,11 +6,13 @@ prompt and an async ``call``).
 """
 
 from harmony_agent.tools._base import Placement, Tool, ToolCall, error_text
+from harmony_agent.tools._client import ClientTool
 from harmony_agent.tools._docstring import Docstring, parse_docstring
 from harmony_agent.tools._function import FunctionTool, as_tool, result_text, tool
 from harmony_agent.tools.python import PythonTool, SandboxLimits
 
 __all__ = [
+    "ClientTool",
     "Docstring",
     "FunctionTool",
     "Placement",

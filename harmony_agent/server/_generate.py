@@ -1,0 +1,493 @@
+"""The one generation loop every endpoint uses: an :class:`~harmony_agent.Agent` run as items.
+
+An endpoint turns its request into a :class:`Generation` and reads the run as a short
+stream of :data:`ServerEvent`: each assistant message is an :class:`Item` (reasoning,
+answer text, a preamble, a client-side function call, or a built-in tool call the server
+runs) that starts, streams its text and ends; a built-in call's answer follows as
+:class:`ToolAnswer`; :class:`Finished` comes last, with the finish reason, usage, parse
+problems and every output in order. The agent does the rest: rendering, append-only
+prompts within a tool loop (prefix cache), resuming broken streams, limits.
+
+Client-side functions are a :class:`~harmony_agent.tools.ClientTool`: the run stops at
+a call to one (``finish_reason="tool_calls"``); the client runs it and sends the result
+in its next request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+from harmony_agent.agent._agent import Agent
+from harmony_agent.agent._backend import Backend, SamplingParams
+from harmony_agent.agent._events import RunEnd, ToolResult
+from harmony_agent.agent._result import RunResult, StopReason, Usage
+from harmony_agent.errors import BackendError, ConversationError, RenderError
+from harmony_agent.format._conversation import Conversation
+from harmony_agent.format._events import ContentDelta, MessageEnd, MessageStart, ParseIssue
+from harmony_agent.format._messages import Channel, Message, ReasoningEffort
+from harmony_agent.server._convert import call_id
+from harmony_agent.server._errors import APIError, bad_request, engine_error
+from harmony_agent.server._state import ServerState
+from harmony_agent.tools._base import resolve, route_table
+from harmony_agent.tools._client import ClientTool
+
+__all__ = [
+    "FINISH_REASONS",
+    "FinishReason",
+    "Finished",
+    "Generation",
+    "Item",
+    "ItemDelta",
+    "ItemEnd",
+    "ItemKind",
+    "ItemStart",
+    "ServerEvent",
+    "ToolAnswer",
+    "collect",
+    "generate",
+    "open_generation",
+]
+
+logger = logging.getLogger("harmony_agent.server")
+
+#: What one assistant message is to an API client.
+#:
+#: ``reasoning``: analysis (chain of thought; never the answer's content).
+#: ``text``: the answer (final channel).
+#: ``preamble``: commentary without a recipient: a user-visible note before a call.
+#: ``function_call``: a call to one of the client's functions (run by the client).
+#: ``builtin_call``: a call the server answers (python, browser; also unknown tools,
+#: answered with an error so the model can go on).
+ItemKind = Literal["reasoning", "text", "preamble", "function_call", "builtin_call"]
+
+#: The finish reasons of the OpenAI APIs.
+FinishReason = Literal["stop", "tool_calls", "length"]
+
+#: The agent's stop reason → the API's finish reason (``stop_sequence`` is ours).
+FINISH_REASONS: dict[str, FinishReason] = {
+    "final": "stop",
+    "no_final": "stop",
+    "stop_sequence": "stop",
+    "tool_call": "tool_calls",
+    "max_tokens": "length",
+    "token_budget": "length",
+    "context_window": "length",
+    "max_turns": "length",
+    "interrupted": "stop",
+    "error": "stop",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Generation:
+    """What to generate: the conversation after the prelude and the request's options.
+
+    Attributes:
+        messages: user, assistant and tool messages (no system or developer message:
+            the server writes those from ``instructions`` and the tools).
+        instructions: the developer message's instructions (OpenAI system/developer text).
+        functions: the client's function tools (declared, never run here).
+        builtins: which of the server's built-in tools to offer, by namespace name
+            (``"python"``, ``"browser"``); None offers all of them.
+        reasoning: the reasoning effort (None: the server's default).
+        max_tokens: the most tokens the model may generate for this request, all
+            completions together (None: the server's per-completion default, no total).
+        temperature: sampling temperature.
+        top_p: nucleus sampling.
+        seed: sampling seed.
+        stop: strings that end the answer text (not included in it).
+    """
+
+    messages: Sequence[Message]
+    instructions: str | None = None
+    functions: ClientTool | None = None
+    builtins: tuple[str, ...] | None = None
+    reasoning: ReasoningEffort | None = None
+    max_tokens: int | None = None
+    temperature: float = 1.0
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One assistant message of the output, as the API sees it.
+
+    Attributes:
+        index: its position in this request's output (0, 1, ... over all completions).
+        kind: what it is (see :data:`ItemKind`).
+        channel: its harmony channel.
+        recipient: the full recipient (``functions.get_weather``, ``python``) or None.
+        name: the function's name for a ``function_call``; the recipient for a
+            ``builtin_call``; None otherwise.
+        call_id: a fresh call id for a ``function_call`` (``call_...``), else None.
+        content_type: the header's content type (``<|constrain|>json``, ``code``).
+    """
+
+    index: int
+    kind: ItemKind
+    channel: str | None
+    recipient: str | None
+    name: str | None = None
+    call_id: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStart:
+    """An item began (its header was parsed)."""
+
+    item: Item
+    type: Literal["item_start"] = field(default="item_start", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDelta:
+    """More text of an item (for a call: a fragment of its arguments)."""
+
+    item: Item
+    text: str
+    type: Literal["item_delta"] = field(default="item_delta", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemEnd:
+    """An item is complete; ``message`` holds its whole text (cut at a stop string).
+
+    ``incomplete`` is True when it was cut off (token limit, a broken stream).
+    """
+
+    item: Item
+    message: Message
+    incomplete: bool = False
+    type: Literal["item_end"] = field(default="item_end", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolAnswer:
+    """The server ran a built-in call (``item``) and answered it with ``messages``."""
+
+    item: Item
+    messages: tuple[Message, ...]
+    error: bool
+    type: Literal["tool_answer"] = field(default="tool_answer", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The generation is over.
+
+    Attributes:
+        finish_reason: ``stop``, ``tool_calls`` or ``length``.
+        stop_reason: the agent's stop reason (see :data:`~harmony_agent.agent.StopReason`)
+            or ``"stop_sequence"``.
+        usage: prompt and completion tokens over all completions.
+        outputs: every :class:`ItemEnd` and :class:`ToolAnswer`, in order.
+        parse_issues: what the lenient parser had to repair (empty when the output was
+            well-formed); the output is its best reading.
+        error: the engine failure that cut the run short, if one did.
+        result: the agent's result (None when a stop string ended the run early).
+    """
+
+    finish_reason: FinishReason
+    stop_reason: str
+    usage: Usage
+    outputs: tuple[ItemEnd | ToolAnswer, ...] = ()
+    parse_issues: tuple[str, ...] = ()
+    error: APIError | None = None
+    result: RunResult | None = None
+    type: Literal["finished"] = field(default="finished", init=False)
+
+    @property
+    def calls(self) -> tuple[ItemEnd, ...]:
+        """The client-side function calls to hand back (ends of ``function_call`` items)."""
+        return tuple(
+            o for o in self.outputs if isinstance(o, ItemEnd) and o.item.kind == "function_call"
+        )
+
+    def text(self, *kinds: ItemKind) -> str:
+        """The text of the items of ``kinds`` (default: ``text``), joined in order."""
+        wanted = kinds or ("text",)
+        return "".join(
+            o.message.text for o in self.outputs if isinstance(o, ItemEnd) and o.item.kind in wanted
+        )
+
+
+#: Everything :func:`generate` yields.
+ServerEvent = Union[ItemStart, ItemDelta, ItemEnd, ToolAnswer, Finished]  # noqa: UP007
+
+
+# -- the loop -------------------------------------------------------------------------------
+def generate(state: ServerState, gen: Generation) -> AsyncGenerator[ServerEvent, None]:
+    """Run ``gen`` on the server's backend: items as they stream, then :class:`Finished`.
+
+    Raises:
+        APIError: 400 for a conversation harmony cannot hold, an engine error (502, 503,
+            504) when the engine fails before the first token. Once tokens have
+            streamed, a failure ends the run with ``Finished.error`` set instead.
+    """
+    agent = _agent(state, gen)
+    try:
+        conversation = agent.conversation_for(gen.messages)
+    except ConversationError as exc:
+        raise bad_request(
+            f"the messages do not form a valid conversation: {exc}", "messages"
+        ) from None
+    return _Run(agent, gen).events(conversation)
+
+
+async def open_generation(state: ServerState, gen: Generation) -> AsyncGenerator[ServerEvent, None]:
+    """:func:`generate` with its first event already received.
+
+    A streaming endpoint awaits this before it sends its response headers, so an engine
+    that is down or refuses the request still gets a proper HTTP error status.
+    """
+    events = generate(state, gen)
+    try:
+        first = await anext(events)
+    except BaseException:
+        await events.aclose()
+        raise
+    return _prepend(first, events)
+
+
+async def collect(state: ServerState, gen: Generation) -> Finished:
+    """Run ``gen`` to the end (non-streaming endpoints); the outputs are in the result."""
+    async with aclosing(generate(state, gen)) as events:
+        async for event in events:
+            if isinstance(event, Finished):
+                return event
+    raise AssertionError("the generation ended without Finished")  # pragma: no cover
+
+
+async def _prepend(
+    first: ServerEvent, rest: AsyncGenerator[ServerEvent, None]
+) -> AsyncGenerator[ServerEvent, None]:
+    async with aclosing(rest):
+        yield first
+        async for event in rest:
+            yield event
+
+
+def _agent(state: ServerState, gen: Generation) -> Agent:
+    config = state.config
+    tools = [t for t in state.tools if gen.builtins is None or t.namespace.name in gen.builtins]
+    if gen.functions is not None and gen.functions.namespace.tools:
+        tools.append(gen.functions)
+    sampling = SamplingParams(
+        max_tokens=gen.max_tokens or config.max_tokens,
+        temperature=gen.temperature,
+        top_p=gen.top_p,
+        seed=gen.seed,
+    )
+    backend: Backend = _Counted(state.backend) if gen.stop else state.backend
+    return Agent(
+        backend,
+        tools,
+        instructions=gen.instructions,
+        reasoning=gen.reasoning or config.reasoning,
+        max_turns=config.max_turns,
+        sampling=sampling,
+        token_budget=gen.max_tokens,
+        context_window=config.context_window,
+        tool_timeout=config.tool_timeout,
+        system=config.system,
+        encoding=state.encoding,
+    )
+
+
+class _Counted:
+    """A backend that counts the tokens it sends and receives (usage of a run cut short)."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.usage = Usage()
+
+    async def stream(
+        self, prompt_tokens: list[int], params: SamplingParams
+    ) -> AsyncIterator[Sequence[int]]:
+        received = 0
+        try:
+            async with aclosing(self.backend.stream(prompt_tokens, params)) as chunks:  # type: ignore[type-var]
+                async for chunk in chunks:
+                    received += len(chunk)
+                    yield chunk
+        finally:
+            self.usage += Usage(prompt_tokens=len(prompt_tokens), completion_tokens=received)
+
+
+class _Run:
+    """One generation's bookkeeping: items, stop strings, parse issues, outputs."""
+
+    def __init__(self, agent: Agent, gen: Generation) -> None:
+        self.agent = agent
+        self.stops = tuple(s for s in gen.stop if s)
+        self.functions = gen.functions
+        self._routes = route_table([gen.functions]) if gen.functions is not None else {}
+        self.items = 0
+        self.current: Item | None = None
+        self.last_call: Item | None = None
+        self.outputs: list[ItemEnd | ToolAnswer] = []
+        self.issues: list[str] = []
+        # the answer text of the current text item, and how much of it was sent
+        self.text = ""
+        self.sent = 0
+        self.stopped = False
+
+    # The agent's events → items.
+    async def events(self, conversation: Conversation) -> AsyncGenerator[ServerEvent, None]:
+        try:
+            async with aclosing(self.agent.stream(conversation)) as stream:
+                async for event in stream:
+                    if isinstance(event, ContentDelta):
+                        for out in self._delta(event):
+                            yield out
+                        if self.stopped:
+                            break
+                    elif isinstance(event, MessageStart):
+                        yield self._start(event.channel, event.recipient, event.content_type)
+                    elif isinstance(event, MessageEnd):
+                        for out in self._end(event):
+                            yield out
+                    elif isinstance(event, ParseIssue):
+                        self.issues.append(event.detail)
+                    elif isinstance(event, ToolResult):
+                        if self.last_call is not None:
+                            answer = ToolAnswer(self.last_call, event.messages, event.error)
+                            self.outputs.append(answer)
+                            yield answer
+                    elif isinstance(event, RunEnd):
+                        yield self._finished(event.result)
+                        return
+        except BackendError as exc:
+            raise engine_error(exc) from exc
+        except RenderError as exc:
+            raise bad_request(
+                f"the messages cannot be rendered as harmony: {exc}", "messages"
+            ) from None
+        if self.stopped:
+            yield self._stopped()
+
+    def _start(
+        self, channel: str | None, recipient: str | None, content_type: str | None
+    ) -> ItemStart:
+        if recipient in ("assistant", "user"):
+            recipient = None
+        kind: ItemKind
+        name: str | None = None
+        cid: str | None = None
+        if recipient is None:
+            kind = {"analysis": "reasoning", "commentary": "preamble"}.get(str(channel), "text")  # type: ignore[assignment]
+        else:
+            index = resolve(self._routes, recipient) if self._routes else None
+            if index is not None and self.functions is not None:
+                kind, name = "function_call", self._function_name(recipient)
+                cid = call_id()
+            else:
+                kind, name = "builtin_call", recipient
+        item = Item(self.items, kind, channel, recipient, name, cid, content_type)
+        self.items += 1
+        self.current = item
+        self.text, self.sent = "", 0
+        return ItemStart(item)
+
+    def _function_name(self, recipient: str) -> str:
+        assert self.functions is not None
+        names = [spec.name for spec in self.functions.namespace.tools]
+        bare = recipient.strip().rpartition(".")[2]
+        return bare if bare in names else names[0]
+
+    def _delta(self, event: ContentDelta) -> list[ServerEvent]:
+        out: list[ServerEvent] = []
+        if self.current is None:
+            out.append(self._start(event.channel, event.recipient, None))
+        item = self.current
+        assert item is not None
+        if item.kind != "text" or not self.stops:
+            out.append(ItemDelta(item, event.text))
+            return out
+        self.text += event.text
+        cut = _find_stop(self.text, self.stops, self.sent)
+        if cut is not None:
+            if cut > self.sent:
+                out.append(ItemDelta(item, self.text[self.sent : cut]))
+            self.text = self.text[:cut]
+            self.sent = cut
+            self.stopped = True
+            message = Message.assistant(self.text, channel=Channel.FINAL)
+            end = ItemEnd(item, message)
+            self.outputs.append(end)
+            out.append(end)
+            self.current = None
+            return out
+        safe = len(self.text) - _held_back(self.text, self.stops)
+        if safe > self.sent:
+            out.append(ItemDelta(item, self.text[self.sent : safe]))
+            self.sent = safe
+        return out
+
+    def _end(self, event: MessageEnd) -> list[ServerEvent]:
+        out: list[ServerEvent] = []
+        message = event.message
+        if self.current is None:
+            out.append(self._start(message.channel, message.recipient, message.content_type))
+        item = self.current
+        assert item is not None
+        if item.kind == "text" and self.stops and len(self.text) > self.sent:
+            out.append(ItemDelta(item, self.text[self.sent :]))
+        end = ItemEnd(item, message, event.stop == "incomplete")
+        self.outputs.append(end)
+        out.append(end)
+        if item.kind == "builtin_call":
+            self.last_call = item
+        self.current = None
+        return out
+
+    def _finished(self, result: RunResult) -> Finished:
+        error = None
+        if result.stop_reason == "interrupted":
+            error = APIError(
+                502,
+                f"the inference engine failed mid-generation: {result.error}",
+                code="engine_interrupted",
+            )
+        stop: StopReason = result.stop_reason
+        return Finished(
+            FINISH_REASONS.get(stop, "stop"),
+            stop,
+            result.usage,
+            tuple(self.outputs),
+            tuple(self.issues),
+            error,
+            result,
+        )
+
+    def _stopped(self) -> Finished:
+        backend = self.agent.backend
+        usage = backend.usage if isinstance(backend, _Counted) else Usage()
+        return Finished("stop", "stop_sequence", usage, tuple(self.outputs), tuple(self.issues))
+
+
+def _find_stop(text: str, stops: tuple[str, ...], sent: int) -> int | None:
+    """Where the first stop string starts in ``text`` (searching past what was sent)."""
+    found: int | None = None
+    for stop in stops:
+        at = text.find(stop, max(0, sent - len(stop) + 1))
+        if at != -1 and (found is None or at < found):
+            found = at
+    return found
+
+
+def _held_back(text: str, stops: tuple[str, ...]) -> int:
+    """How many trailing characters of ``text`` could begin a stop string (held back)."""
+    longest = min(len(text), max(len(s) for s in stops) - 1)
+    for size in range(longest, 0, -1):
+        tail = text[-size:]
+        if any(s.startswith(tail) for s in stops):
+            return size
+    return 0
