@@ -23,7 +23,7 @@ from harmony_agent.tools import Tool
 __all__ = ["ROUTERS", "core", "create_app"]
 
 #: Modules (in harmony_agent.server) whose ``router`` the app includes, in order.
-ROUTERS: tuple[str, ...] = ("_chat",)
+ROUTERS: tuple[str, ...] = ("_chat", "_responses")
 
 core = APIRouter()
 
@@ -70,6 +70,7 @@ def create_app(
     reasoning: ReasoningEffort | str = ReasoningEffort.MEDIUM,
     system: SystemContent | None = None,
     encoding: Encoding | None = None,
+    store_size: int = 1024,
 ) -> FastAPI:
     """An OpenAI-compatible ASGI app in front of ``backend`` (run it with uvicorn).
 
@@ -86,6 +87,7 @@ def create_app(
         reasoning: the default reasoning effort.
         system: the harmony system message's base content.
         encoding: the harmony encoding (default: :func:`~harmony_agent.load_encoding`).
+        store_size: responses kept for ``/v1/responses``' ``previous_response_id``.
     """
     config = ServerConfig(
         model=model,
@@ -96,6 +98,7 @@ def create_app(
         tool_timeout=tool_timeout,
         reasoning=ReasoningEffort(str(reasoning).lower()),
         system=system or SystemContent(),
+        store_size=store_size,
     )
     state = ServerState(
         backend=as_backend(backend),

@@ -27,18 +27,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from harmony_agent.format._messages import Message, ReasoningEffort, ToolSpec
+from harmony_agent.format._messages import Message, ReasoningEffort
+from harmony_agent.server._chat_request import effort
+from harmony_agent.server._convert import (
+    client_tool,
+    function_call_message,
+    json_text,
+    reasoning_message,
+)
+from harmony_agent.server._errors import bad_request
+from harmony_agent.tools._client import ClientTool
 
 __all__ = [
     "BUILTIN_TOOL_TYPES",
     "ConvertedInput",
     "InputItem",
-    "RequestProblem",
     "ResponsesRequest",
+    "arguments_of",
     "convert_input",
-    "parse_request",
 ]
 
 #: Tool types run on the server: the python tool and the browser.
@@ -50,47 +58,6 @@ BUILTIN_TOOL_TYPES: dict[str, Literal["python", "browser"]] = {
     "web_search_preview_2025_03_11": "browser",
     "browser_search": "browser",  # the gpt-oss reference server's name
 }
-
-
-class RequestProblem(Exception):
-    """A request the server refuses: an OpenAI-style error with an HTTP status.
-
-    Args:
-        message: what was expected and what was found.
-        status: the HTTP status (400 for a bad request, 404 for an unknown id).
-        param: the request field at fault, if any.
-        code: a machine-readable code (``"invalid_value"``, ``"not_found"`` ...).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int = 400,
-        param: str | None = None,
-        code: str | None = "invalid_value",
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.param = param
-        self.code = code
-
-    @property
-    def error_type(self) -> str:
-        """OpenAI's error ``type`` for this status."""
-        return "not_found_error" if self.status == 404 else "invalid_request_error"
-
-    def body(self) -> dict[str, Any]:
-        """The JSON error object (``{"error": {...}}``)."""
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.error_type,
-                "param": self.param,
-                "code": self.code,
-            }
-        }
 
 
 _LOOSE = ConfigDict(extra="allow", frozen=True)
@@ -127,7 +94,7 @@ class FunctionCallOutputItem(BaseModel):
     model_config = _LOOSE
     type: Literal["function_call_output"]
     call_id: str
-    output: str | list[_Part]
+    output: str | list[_Part] | dict[str, Any]
     id: str | None = None
 
 
@@ -211,65 +178,53 @@ class ResponsesRequest(BaseModel):
     def effort(self) -> ReasoningEffort | None:
         """The requested reasoning effort (None: the server's default)."""
         value = self.reasoning.effort if self.reasoning is not None else None
-        if value is None:
+        return effort(value, "reasoning.effort")
+
+    def functions(self) -> ClientTool | None:
+        """The function tools (the one ``tool_choice`` names, none for ``"none"``)."""
+        tools = [(i, t) for i, t in enumerate(self.tools) if t.get("type") == "function"]
+        choice = self.tool_choice
+        if not tools or choice == "none":
             return None
-        try:
-            return ReasoningEffort(value.lower())
-        except ValueError:
-            raise RequestProblem(
-                f"reasoning.effort must be 'low', 'medium' or 'high' for gpt-oss, got {value!r}",
-                param="reasoning.effort",
-            ) from None
-
-    def function_specs(self) -> list[ToolSpec]:
-        """The function tools, in order (none when ``tool_choice`` is ``"none"``)."""
+        if isinstance(choice, dict) and choice.get("type") == "function":
+            wanted = choice.get("name")
+            tools = [(i, t) for i, t in tools if t.get("name") == wanted]
+            if not tools:
+                raise bad_request(
+                    f"tool_choice names an unknown function {wanted!r}", param="tool_choice"
+                )
         specs = []
-        for i, tool in enumerate(self.tools):
-            if tool.get("type") != "function":
-                continue
-            try:
-                specs.append(ToolSpec.coerce(tool))
-            except (ValidationError, TypeError) as exc:
-                raise RequestProblem(
-                    f"tools[{i}] is not a valid function tool: {exc}", param=f"tools[{i}]"
-                ) from None
-        names = [s.name for s in specs]
-        if len(set(names)) != len(names):
-            raise RequestProblem(f"function tool names must be unique, got {names}", param="tools")
-        return [] if self.tool_choice == "none" else specs
+        for i, tool in tools:
+            name = tool.get("name")
+            if not isinstance(name, str):
+                raise bad_request(f"tools[{i}] has no name", param=f"tools[{i}].name")
+            parameters = tool.get("parameters")
+            if parameters is not None and not isinstance(parameters, dict):
+                raise bad_request(
+                    f"tools[{i}].parameters must be a JSON Schema object",
+                    param=f"tools[{i}].parameters",
+                )
+            description = tool.get("description")
+            specs.append({"name": name, "description": description or "", "parameters": parameters})
+        return client_tool(specs, param="tools")
 
-    def builtin_tools(self) -> set[Literal["python", "browser"]]:
-        """The built-in tools asked for: ``"python"`` and/or ``"browser"``."""
-        wanted: set[Literal["python", "browser"]] = set()
+    def builtin_tools(self) -> tuple[str, ...]:
+        """The built-in tools asked for, by namespace: ``"browser"``, ``"python"``."""
+        wanted: set[str] = set()
         for i, tool in enumerate(self.tools):
             kind = tool.get("type")
             if kind == "function":
                 continue
             if kind not in BUILTIN_TOOL_TYPES:
                 known = ", ".join(["function", *BUILTIN_TOOL_TYPES])
-                raise RequestProblem(
+                raise bad_request(
                     f"tools[{i}].type {kind!r} is not supported by this server (supported: "
                     f"{known})",
                     param=f"tools[{i}].type",
                     code="unsupported_value",
                 )
             wanted.add(BUILTIN_TOOL_TYPES[kind])
-        return set() if self.tool_choice == "none" else wanted
-
-
-def parse_request(body: Any) -> ResponsesRequest:
-    """Validate a request body; a bad one raises :class:`RequestProblem` naming the field."""
-    if not isinstance(body, dict):
-        raise RequestProblem("the request body must be a JSON object")
-    try:
-        return ResponsesRequest.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise RequestProblem(
-            f"invalid request: {where}: {first['msg']} ({exc.error_count()} error(s) in all)",
-            param=where or None,
-        ) from None
+        return () if self.tool_choice == "none" else tuple(sorted(wanted))
 
 
 @dataclass
@@ -277,7 +232,7 @@ class ConvertedInput:
     """What the input items became: the messages and the developer's instructions."""
 
     messages: list[Message] = field(default_factory=list)
-    instructions: list[str] = field(default_factory=list)
+    instructions: list[str | None] = field(default_factory=list)
     #: call_id -> recipient of every function call seen so far (to answer outputs).
     calls: dict[str, str] = field(default_factory=dict)
 
@@ -292,14 +247,14 @@ def _text(content: str | list[_Part], where: str) -> str:
     texts = []
     for i, part in enumerate(content):
         if part.type in ("input_image", "input_file", "input_audio"):
-            raise RequestProblem(
+            raise bad_request(
                 f"{where}.content[{i}] is {part.type}: gpt-oss reads text only",
                 param=f"{where}.content[{i}].type",
                 code="unsupported_value",
             )
         piece = part.text if part.text is not None else part.refusal
         if piece is None:
-            raise RequestProblem(
+            raise bad_request(
                 f"{where}.content[{i}] ({part.type}) has no text", param=f"{where}.content[{i}]"
             )
         texts.append(piece)
@@ -315,7 +270,7 @@ def convert_input(
     """Turn ``input`` into harmony messages, continuing ``start`` (a previous response's).
 
     Raises:
-        RequestProblem: an item that cannot be read (an answer to an unknown call, an
+        APIError: (400) an item that cannot be read (an answer to an unknown call, an
             image).
     """
     out = start or ConvertedInput()
@@ -346,27 +301,21 @@ def convert_input(
             parts = item.content if item.content else item.summary
             text = "".join(p.text or "" for p in parts)
             if text:
-                out.messages.append(Message.assistant(text, channel="analysis"))
+                out.messages.append(reasoning_message(text))
         elif isinstance(item, FunctionCallItem):
-            recipient = f"functions.{item.name}"
-            out.calls[item.call_id] = recipient
-            out.messages.append(
-                Message.assistant(
-                    item.arguments,
-                    channel="commentary",
-                    recipient=recipient,
-                    content_type="<|constrain|>json",
-                )
-            )
+            call = function_call_message(item.name, item.arguments)
+            out.calls[item.call_id] = call.recipient or ""
+            out.messages.append(call)
         elif isinstance(item, FunctionCallOutputItem):
             answered = out.calls.get(item.call_id)
             if answered is None:
-                raise RequestProblem(
+                raise bad_request(
                     f"{where}: no function_call with call_id {item.call_id!r} precedes this "
                     "function_call_output (send the call too, or use previous_response_id)",
                     param=f"{where}.call_id",
                 )
-            out.messages.append(Message.tool(answered, _text(item.output, where)))
+            output = item.output if isinstance(item.output, str | list) else json_text(item.output)
+            out.messages.append(Message.tool(answered, _text(output, where), "commentary"))
         elif isinstance(item, CodeInterpreterCallItem):
             if item.code is None:
                 continue

@@ -7,13 +7,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from openai import OpenAI
 
-from harmony_agent.server import ResponsesService, responses_router
 
 __all__ = ["call", "final", "serve", "think"]
 
@@ -34,10 +32,8 @@ def call(name: str, **arguments: object) -> str:
 
 
 @contextmanager
-def serve(service: ResponsesService) -> Iterator[OpenAI]:
-    """Serve ``service`` with uvicorn on an ephemeral port; an OpenAI client for it."""
-    app = FastAPI()
-    app.include_router(responses_router(service))
+def serve(app: FastAPI) -> Iterator[OpenAI]:
+    """Serve ``app`` with uvicorn on an ephemeral port; an OpenAI client for it."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", ws="none"
     )
@@ -57,7 +53,3 @@ def serve(service: ResponsesService) -> Iterator[OpenAI]:
         client.close()
         server.should_exit = True
         thread.join(10)
-
-
-def events_of(stream: Any) -> list[Any]:
-    return list(stream)

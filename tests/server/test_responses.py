@@ -7,7 +7,7 @@ import openai
 import pytest
 
 import harmony_agent as ha
-from harmony_agent.server import ResponsesService
+from harmony_agent.server import create_app
 from tests.server.responses_support import call, final, serve, think
 
 WEATHER = {
@@ -28,7 +28,7 @@ def text_of(encoding: ha.Encoding, tokens: list[int]) -> str:
 
 def test_string_input_answers_with_reasoning_and_usage(encoding: ha.Encoding) -> None:
     backend = ha.backends.Scripted([think("The user greets.") + final("Hello!")])
-    with serve(ResponsesService(backend, model="gpt-oss-20b")) as client:
+    with serve(create_app(backend, model="gpt-oss-20b")) as client:
         response = client.responses.create(
             model="gpt-oss-20b",
             input="Hi",
@@ -62,7 +62,7 @@ def test_string_input_answers_with_reasoning_and_usage(encoding: ha.Encoding) ->
 
 def test_item_input_maps_every_role(encoding: ha.Encoding) -> None:
     backend = ha.backends.Scripted([final("Paris.")])
-    with serve(ResponsesService(backend)) as client:
+    with serve(create_app(backend)) as client:
         response = client.responses.create(
             model="gpt-oss",
             instructions="Be terse.",
@@ -88,7 +88,7 @@ def test_item_input_maps_every_role(encoding: ha.Encoding) -> None:
 
 def test_stream_events_in_order_with_sequence_numbers() -> None:
     backend = ha.backends.Scripted([think("Hmm.") + final("Hi there")])
-    with serve(ResponsesService(backend)) as client:
+    with serve(create_app(backend)) as client:
         events = list(client.responses.create(model="gpt-oss", input="Hi", stream=True))
     types = [e.type for e in events]
     collapsed = [t for i, t in enumerate(types) if i == 0 or t != types[i - 1]]
@@ -114,7 +114,7 @@ def test_stream_events_in_order_with_sequence_numbers() -> None:
 def test_stream_helper_gives_the_final_response() -> None:
     backend = ha.backends.Scripted([final("Done.")])
     with (
-        serve(ResponsesService(backend)) as client,
+        serve(create_app(backend)) as client,
         client.responses.stream(model="gpt-oss", input="Go") as stream,
     ):
         texts = [e.delta for e in stream if e.type == "response.output_text.delta"]
@@ -126,7 +126,7 @@ def test_function_call_round_trip(encoding: ha.Encoding) -> None:
     backend = ha.backends.Scripted(
         [think("Need the weather.") + call("get_weather", city="Oslo"), final("It is 3 C.")]
     )
-    with serve(ResponsesService(backend)) as client:
+    with serve(create_app(backend)) as client:
         first = client.responses.create(model="gpt-oss", input="Weather in Oslo?",
                                         tools=[WEATHER])  # fmt: skip
         assert first.status == "completed" and first.output_text == ""
@@ -170,7 +170,7 @@ def test_output_items_sent_back_as_input_restore_the_same_prompt(
             final("Sunny."),
         ]
     )
-    with serve(ResponsesService(backend)) as client:
+    with serve(create_app(backend)) as client:
         user = {"role": "user", "content": "Weather in Rome?"}
         first = client.responses.create(model="gpt-oss", input=[user], tools=[WEATHER])
         fc = first.output[-1]
@@ -186,7 +186,7 @@ def test_output_items_sent_back_as_input_restore_the_same_prompt(
 
 def test_streamed_function_call_arguments() -> None:
     backend = ha.backends.Scripted([call("get_weather", city="Lima")])
-    with serve(ResponsesService(backend)) as client:
+    with serve(create_app(backend)) as client:
         events = list(client.responses.create(model="gpt-oss", input="Lima?", tools=[WEATHER],
                                               stream=True))  # fmt: skip
     deltas = [e.delta for e in events if e.type == "response.function_call_arguments.delta"]
@@ -205,7 +205,7 @@ def test_previous_response_chain_drops_finished_reasoning(encoding: ha.Encoding)
             final("Three."),
         ]
     )
-    with serve(ResponsesService(backend)) as client:
+    with serve(create_app(backend)) as client:
         one = client.responses.create(model="gpt-oss", input="Count: 1")
         two = client.responses.create(model="gpt-oss", input="2", previous_response_id=one.id)
         three = client.responses.create(model="gpt-oss", input="3", previous_response_id=two.id)
@@ -223,7 +223,7 @@ def test_previous_response_chain_drops_finished_reasoning(encoding: ha.Encoding)
 
 def test_unknown_previous_response_is_404() -> None:
     backend = ha.backends.Scripted([final("x")])
-    with serve(ResponsesService(backend)) as client:
+    with serve(create_app(backend)) as client:
         with pytest.raises(openai.NotFoundError) as caught:
             client.responses.create(model="gpt-oss", input="x", previous_response_id="resp_nope")
         assert caught.value.code == "previous_response_not_found"
@@ -235,7 +235,7 @@ def test_unknown_previous_response_is_404() -> None:
 
 def test_store_is_bounded_and_store_false_keeps_nothing() -> None:
     backend = ha.backends.Scripted(lambda prompt: final("ok"))
-    with serve(ResponsesService(backend, store_size=2)) as client:
+    with serve(create_app(backend, store_size=2)) as client:
         a, b, c = (client.responses.create(model="gpt-oss", input=s) for s in "abc")
         unkept = client.responses.create(model="gpt-oss", input="d", store=False)
         assert unkept.store is False
@@ -250,7 +250,7 @@ def test_store_is_bounded_and_store_false_keeps_nothing() -> None:
 
 def test_max_output_tokens_makes_an_incomplete_response() -> None:
     backend = ha.backends.Scripted([think("a long thought " * 20)] * 2)
-    with serve(ResponsesService(backend)) as client:
+    with serve(create_app(backend)) as client:
         response = client.responses.create(model="gpt-oss", input="x", max_output_tokens=16)
         events = list(client.responses.create(model="gpt-oss", input="x",
                                                max_output_tokens=16, stream=True))  # fmt: skip
@@ -267,28 +267,29 @@ def test_max_output_tokens_makes_an_incomplete_response() -> None:
 def test_malformed_output_is_the_parsers_best_reading_never_a_500() -> None:
     garbage = "<|channel|>final<|message|>Partly <|start|><|start|>fine.<|return|>"
     backend = ha.backends.Scripted([garbage, garbage])
-    with serve(ResponsesService(backend)) as client:
+    with serve(create_app(backend)) as client:
         raw = client.responses.with_raw_response.create(model="gpt-oss", input="x")
         streamed = list(client.responses.create(model="gpt-oss", input="x", stream=True))
     response = raw.parse()
     assert raw.status_code == 200
     assert response.metadata is not None and int(response.metadata["harmony_parse_issues"]) >= 1
-    assert raw.headers["x-harmony-parse-issues"] == response.metadata["harmony_parse_issues"]
+    count = response.metadata["harmony_parse_issues"]
+    assert raw.headers["x-harmony-parse-issues"].startswith(f"{count}: ")
     assert response.metadata["harmony_parse_detail"]
     assert "Partly" in response.output_text
     assert streamed[-1].type == "response.completed"
 
 
-def test_an_unreachable_engine_is_a_502_error_object() -> None:
+def test_an_unreachable_engine_is_a_503_error_object() -> None:
     backend = ha.backends.VLLM("http://127.0.0.1:9", model="gpt-oss", max_retries=0)
-    with serve(ResponsesService(backend, resume=False)) as client:
+    with serve(create_app(backend)) as client:
         with pytest.raises(openai.APIStatusError) as caught:
             client.responses.create(model="gpt-oss", input="x")
-        assert caught.value.status_code == 502
-        assert caught.value.code == "engine_error"
+        assert caught.value.status_code == 503
+        assert caught.value.code == "engine_unavailable"
         with pytest.raises(openai.APIStatusError) as streamed:
             client.responses.create(model="gpt-oss", input="x", stream=True)
-        assert streamed.value.status_code == 502
+        assert streamed.value.status_code == 503
 
 
 def test_an_engine_that_dies_mid_stream_fails_the_response() -> None:
@@ -297,7 +298,7 @@ def test_an_engine_that_dies_mid_stream_fails_the_response() -> None:
     with FakeVLLMServer([final("a rather long answer that will be cut")], cut=Cut(4, "die"),
                         model_name="gpt-oss") as engine:  # fmt: skip
         backend = ha.backends.VLLM(engine.base_url, model="gpt-oss")
-        with serve(ResponsesService(backend, resume=False)) as client:
+        with serve(create_app(backend)) as client:
             events = list(client.responses.create(model="gpt-oss", input="x", stream=True))
     assert events[-1].type == "response.failed"
     failed = events[-1].response
@@ -322,7 +323,7 @@ def test_an_engine_that_dies_mid_stream_fails_the_response() -> None:
 )  # fmt: skip
 def test_bad_requests_are_400_error_objects(body: dict[str, object], param: str) -> None:
     backend = ha.backends.Scripted([final("x")])
-    with serve(ResponsesService(backend)) as client:
+    with serve(create_app(backend)) as client:
         url = str(client.base_url) + "responses"
         reply = httpx.post(url, json={"model": "gpt-oss", **body})
     assert reply.status_code == 400, reply.text
