@@ -12,7 +12,6 @@ import uvicorn
 from fastapi import FastAPI
 from openai import OpenAI
 
-
 __all__ = ["call", "final", "serve", "think"]
 
 
