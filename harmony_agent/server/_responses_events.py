@@ -310,10 +310,7 @@ def _action(recipient: str, arguments: str) -> dict[str, Any]:
 
 
 def _observe(action: dict[str, Any], page: str) -> None:
-    """Fill in what the browser's answer tells: the page's URL, a search's sources."""
+    """Fill in the URL the browser's answer shows in its header (``[3] Title (URL)``)."""
     urls = _PAGE_URL.findall(page.split("\n", 1)[0])
-    if action["type"] == "search":
-        sources = re.findall(r"【\d+†[^†】]*†([^】]+)】", page)
-        action["sources"] = [{"type": "url", "url": s} for s in dict.fromkeys(sources)]
-    elif urls and not action.get("url"):
+    if action["type"] != "search" and urls and not action.get("url"):
         action["url"] = urls[0]
