@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, str] = {
     "render": "_render",
     "parse": "_parse",
     "mcp": "_mcp",
+    "serve": "_serve",
 }
 
 DESCRIPTION = """\
@@ -38,6 +39,7 @@ examples:
   harmony-agent chat --backend vllm --url http://127.0.0.1:8000
   harmony-agent run --backend ollama "What is 17 * 23?"
   harmony-agent index ./docs                          a local search index for the browser
+  harmony-agent serve --url http://127.0.0.1:8000 --port 8080   an OpenAI-compatible API
   harmony-agent render conversation.json --tokens
   echo '<|channel|>final<|message|>Hi<|return|>' | harmony-agent parse -
 

@@ -32,6 +32,7 @@ from harmony_agent.server._generate import (
     generate,
     open_generation,
 )
+from harmony_agent.server._serve import running, serve
 from harmony_agent.server._sse import PARSE_ISSUES_HEADER
 from harmony_agent.server._state import ServerConfig, ServerState
 
@@ -52,4 +53,6 @@ __all__ = [
     "create_app",
     "generate",
     "open_generation",
+    "running",
+    "serve",
 ]

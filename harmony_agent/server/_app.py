@@ -8,7 +8,8 @@ Routers: :data:`core` here (``/health``, ``/v1/models``), ``/v1/chat/completions
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -106,7 +107,18 @@ def create_app(
         config=config,
         tools=tuple(tools),
     )
-    app = FastAPI(title="harmony-agent", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # an HTTP backend's connections belong to this event loop: close them with it
+        release = getattr(state.backend, "release_loop", None)
+        if release is not None:
+            await release()
+
+    app = FastAPI(
+        title="harmony-agent", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
     app.state.harmony = state
     install_error_handlers(app)
     app.include_router(core)

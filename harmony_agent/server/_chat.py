@@ -1,10 +1,11 @@
 """``POST /v1/chat/completions``: OpenAI's Chat Completions API, streaming and not.
 
 The answer's ``content`` is the final channel (after any commentary preambles, which
-are user-visible notes); the chain of thought goes to ``reasoning_content`` and never
-into ``content``; a call to one of the client's functions comes back in ``tool_calls``
-(``finish_reason="tool_calls"``), streamed as deltas: id and name first, then the
-arguments in fragments. Built-in tools (python, browser) run here and do not show.
+are user-visible notes); the chain of thought goes to ``reasoning_content`` (and
+``reasoning``, vLLM's newer name) and never into ``content``; a call to one of the
+client's functions comes back in ``tool_calls`` (``finish_reason="tool_calls"``),
+streamed as deltas: id and name first, then the arguments in fragments. Built-in
+tools (python, browser) run here and do not show.
 Repaired model output is reported in the ``x-harmony-parse-issues`` header and in a
 ``harmony`` field (``parse_issues``, ``stop_reason``); in a stream, in its last chunk.
 """
@@ -94,6 +95,7 @@ def _completion(finished: Finished, cid: str, created: int, model: str) -> dict[
         "content": _joined(finished, "preamble", "text"),
         "reasoning_content": _joined(finished, "reasoning"),
     }
+    message["reasoning"] = message["reasoning_content"]  # vLLM's newer name for it
     calls = [
         {
             "id": end.item.call_id,
@@ -176,7 +178,10 @@ async def _stream(
                     text = event.text
                     if before is not None and before != item.index:
                         text = SEPARATOR + text
-                    yield chunks.delta({field: text})
+                    delta = {field: text}
+                    if item.kind == "reasoning":
+                        delta["reasoning"] = text  # vLLM's newer name for it
+                    yield chunks.delta(delta)
                 elif item.kind == "function_call":
                     fragment = {"index": calls[item.index], "function": {"arguments": event.text}}
                     yield chunks.delta({"tool_calls": [fragment]})

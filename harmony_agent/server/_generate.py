@@ -56,7 +56,8 @@ logger = logging.getLogger("harmony_agent.server")
 
 #: What one assistant message is to an API client.
 #:
-#: ``reasoning``: analysis (chain of thought; never the answer's content).
+#: ``reasoning``: analysis (chain of thought; never the answer's content), and any
+#: message without a channel or on a channel gpt-oss does not use (malformed output).
 #: ``text``: the answer (final channel).
 #: ``preamble``: commentary without a recipient: a user-visible note before a call.
 #: ``function_call``: a call to one of the client's functions (run by the client).
@@ -382,7 +383,8 @@ class _Run:
         name: str | None = None
         cid: str | None = None
         if recipient is None:
-            kind = {"analysis": "reasoning", "commentary": "preamble"}.get(str(channel), "text")  # type: ignore[assignment]
+            # no channel, or one gpt-oss does not use: kept, but never shown as the answer
+            kind = {"final": "text", "commentary": "preamble"}.get(str(channel), "reasoning")  # type: ignore[assignment]
         else:
             index = resolve(self._routes, recipient) if self._routes else None
             if index is not None and self.functions is not None:
