@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from harmony_agent.agent._backend import Backend, as_backend
 from harmony_agent.format._encoding import Encoding, load_encoding
 from harmony_agent.format._messages import ReasoningEffort, SystemContent
+from harmony_agent.format._parser import StreamParser
 from harmony_agent.server._errors import install_error_handlers
 from harmony_agent.server._state import ServerConfig, ServerState, require_key, state_of
 from harmony_agent.tools import Tool
@@ -116,6 +117,8 @@ def create_app(
         if release is not None:
             await release()
 
+    # Build the BPE and parser tables now rather than in the first request (1-2 s).
+    StreamParser(state.encoding).feed(state.encoding.encode("warm"))
     app = FastAPI(
         title="harmony-agent", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )

@@ -297,7 +297,7 @@ def test_an_engine_that_dies_mid_stream_fails_the_response() -> None:
 
     with FakeVLLMServer([final("a rather long answer that will be cut")], cut=Cut(4, "die"),
                         model_name="gpt-oss") as engine:  # fmt: skip
-        backend = ha.backends.VLLM(engine.base_url, model="gpt-oss")
+        backend = ha.backends.VLLM(engine.base_url, model="gpt-oss", max_retries=0)
         with serve(create_app(backend)) as client:
             events = list(client.responses.create(model="gpt-oss", input="x", stream=True))
     assert events[-1].type == "response.failed"
