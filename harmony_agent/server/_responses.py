@@ -26,7 +26,7 @@ from harmony_agent.server._generate import Finished, ServerEvent, collect, open_
 from harmony_agent.server._responses_events import OutputBuilder
 from harmony_agent.server._responses_items import ConvertedInput, ResponsesRequest
 from harmony_agent.server._responses_run import TERMINAL, finish, generation_for, skeleton
-from harmony_agent.server._sse import dumps, issues_header, sse, stream_response
+from harmony_agent.server._sse import issues_header, stream_response
 from harmony_agent.server._state import ServerState, require_key, state_of
 from harmony_agent.server._store import ResponseStore
 
@@ -55,7 +55,7 @@ async def create_response(
     """Create a response (``stream: true`` for the Responses API's server-sent events)."""
     gen, converted = generation_for(request, state, store)
     offered = tuple(t for t in state.tools if t.namespace.name in (gen.builtins or ()))
-    builder = OutputBuilder(offered, encoding=state.encoding)
+    builder = OutputBuilder(offered, encoding=state.encoding, stream=bool(request.stream))
     response = skeleton(request, state)
     if request.stream:
         events = await open_generation(state, gen)
@@ -87,10 +87,6 @@ async def get_response(
     return JSONResponse(stored.body)
 
 
-def _frame(event: dict[str, Any]) -> str:
-    return sse(dumps(event), event["type"])
-
-
 async def _stream(
     events: AsyncGenerator[ServerEvent, None],
     builder: OutputBuilder,
@@ -99,29 +95,31 @@ async def _stream(
     converted: ConvertedInput,
     store: ResponseStore,
 ) -> AsyncIterator[str]:
-    yield _frame(builder.event("response.created", response=dict(response)))
-    yield _frame(builder.event("response.in_progress", response=dict(response)))
+    for frame in builder.event("response.created", response=dict(response)):
+        yield frame
+    for frame in builder.event("response.in_progress", response=dict(response)):
+        yield frame
     error: str | None = None
     try:
         async for event in events:
-            for out in builder.feed(event):
-                yield _frame(out)
+            for frame in builder.feed(event):
+                yield frame
             if isinstance(event, Finished):
                 break
     except APIError as exc:  # the engine failed mid-run
         error = exc.message
     except Exception as exc:  # a bug of ours: the client still gets an error event
         logger.exception("a streamed response failed")
-        yield _frame(
-            builder.event(
-                "error",
-                code="server_error",
-                param=None,
-                message=f"internal server error ({type(exc).__name__})",
-            )
-        )
+        for frame in builder.event(
+            "error",
+            code="server_error",
+            param=None,
+            message=f"internal server error ({type(exc).__name__})",
+        ):
+            yield frame
         return
     finally:
         await events.aclose()
     body = finish(response, builder, request=request, converted=converted, store=store, error=error)
-    yield _frame(builder.event(TERMINAL[body["status"]], response=body))
+    for frame in builder.event(TERMINAL[body["status"]], response=body):
+        yield frame

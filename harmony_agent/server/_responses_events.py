@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import Any, Literal
 
 from harmony_agent.format._encoding import Encoding
@@ -35,6 +36,7 @@ from harmony_agent.server._generate import (
     ToolAnswer,
 )
 from harmony_agent.server._responses_items import arguments_of
+from harmony_agent.server._sse import dumps
 from harmony_agent.tools._base import Tool, resolve, route_table
 
 __all__ = ["OutputBuilder", "OutputKind", "new_id"]
@@ -50,12 +52,35 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(16)}"
 
 
+_DELTAS: dict[OutputKind, tuple[str, str]] = {
+    "message": ("response.output_text.delta", ',"logprobs":[]}\n\n'),
+    "preamble": ("response.output_text.delta", ',"logprobs":[]}\n\n'),
+    "reasoning": ("response.reasoning_text.delta", "}\n\n"),
+    "function": ("response.function_call_arguments.delta", "}\n\n"),
+    "python": ("response.code_interpreter_call_code.delta", "}\n\n"),
+}
+
+
 @dataclass
 class _Output:
     kind: OutputKind
     body: dict[str, Any]
     output_index: int = -1
     messages: list[Message] = field(default_factory=list)
+    # a delta frame is head + sequence number + middle + the JSON string + tail
+    head: str = ""
+    middle: str = ""
+    tail: str = ""
+
+    def frames_deltas(self) -> None:
+        """Make the constant parts of this item's delta frames (built once per item)."""
+        type, self.tail = _DELTAS[self.kind]
+        self.head = f'event: {type}\ndata: {{"type":"{type}","sequence_number":'
+        content = ',"content_index":0' if self.kind in ("message", "preamble", "reasoning") else ""
+        self.middle = (
+            f',"item_id":{dumps(self.body["id"])},"output_index":{self.output_index}'
+            f'{content},"delta":'
+        )
 
 
 class OutputBuilder:
@@ -64,6 +89,7 @@ class OutputBuilder:
     Args:
         tools: the built-in tools the run offers (to tell python from browser calls).
         encoding: counts the reasoning tokens.
+        stream: make the stream's SSE frames (else only the output items).
         container_id: the ``container_id`` of code interpreter calls.
     """
 
@@ -72,8 +98,10 @@ class OutputBuilder:
         tools: tuple[Tool, ...],
         *,
         encoding: Encoding,
+        stream: bool = True,
         container_id: str = "cntr_harmony_agent",
     ) -> None:
+        self.stream = stream
         self.tools = tools
         self.routes = route_table(tools)
         self.encoding = encoding
@@ -86,14 +114,17 @@ class OutputBuilder:
         self.finished: Finished | None = None
         self._items: dict[int, _Output] = {}  # by the generation's item index
 
-    def event(self, type: str, **fields: Any) -> dict[str, Any]:
-        """One stream event with the next sequence number."""
+    def event(self, type: str, **fields: Any) -> list[str]:
+        """One stream event with the next sequence number, as an SSE frame (none when
+        not streaming)."""
+        if not self.stream:
+            return []
         event = {"type": type, "sequence_number": self.sequence, **fields}
         self.sequence += 1
-        return event
+        return [f"event: {type}\ndata: {dumps(event)}\n\n"]
 
-    def feed(self, event: ServerEvent) -> list[dict[str, Any]]:
-        """The stream events one generation event makes (often one)."""
+    def feed(self, event: ServerEvent) -> list[str]:
+        """The SSE frames one generation event makes (often one)."""
         if isinstance(event, ItemDelta):
             return self._delta(event)
         if isinstance(event, ItemStart):
@@ -117,7 +148,7 @@ class OutputBuilder:
         name = self.tools[index].namespace.name if index is not None else None
         return "python" if name == "python" else "browser" if name == "browser" else "hidden"
 
-    def _start(self, item: Item) -> list[dict[str, Any]]:
+    def _start(self, item: Item) -> list[str]:
         kind = self._kind(item)
         if kind in ("message", "preamble"):
             phase = "final_answer" if kind == "message" else "commentary"
@@ -155,57 +186,40 @@ class OutputBuilder:
         out = self._items[item.index] = _Output(kind, body)
         return [] if kind in ("browser", "hidden") else self._add(out)
 
-    def _add(self, out: _Output) -> list[dict[str, Any]]:
+    def _add(self, out: _Output) -> list[str]:
         out.output_index = len(self.output)
         self.output.append(out.body)
         body, index = out.body, out.output_index
-        events = [self.event("response.output_item.added", output_index=index, item=dict(body))]
+        if out.kind in _DELTAS:
+            out.frames_deltas()
+        events = self.event("response.output_item.added", output_index=index, item=dict(body))
         part = _part(out.kind, "")
         if part is not None:
-            events.append(
-                self.event(
-                    "response.content_part.added",
-                    item_id=body["id"],
-                    output_index=index,
-                    content_index=0,
-                    part=part,
-                )
+            events += self.event(
+                "response.content_part.added",
+                item_id=body["id"],
+                output_index=index,
+                content_index=0,
+                part=part,
             )
         if out.kind == "python":
-            events.append(self._item_event(out, "response.code_interpreter_call.in_progress"))
+            events += self._item_event(out, "response.code_interpreter_call.in_progress")
         elif out.kind == "browser":
-            events.append(self._item_event(out, "response.web_search_call.in_progress"))
+            events += self._item_event(out, "response.web_search_call.in_progress")
         return events
 
-    def _item_event(self, out: _Output, type: str) -> dict[str, Any]:
+    def _item_event(self, out: _Output, type: str) -> list[str]:
         return self.event(type, item_id=out.body["id"], output_index=out.output_index)
 
-    def _delta(self, delta: ItemDelta) -> list[dict[str, Any]]:
+    def _delta(self, delta: ItemDelta) -> list[str]:
         out = self._items.get(delta.item.index)
-        if out is None or out.output_index < 0 or not delta.text:
+        if out is None or not out.head or not delta.text or not self.stream:
             return []
-        ids = {"item_id": out.body["id"], "output_index": out.output_index}
-        if out.kind in ("message", "preamble"):
-            return [
-                self.event(
-                    "response.output_text.delta",
-                    **ids,
-                    content_index=0,
-                    delta=delta.text,
-                    logprobs=[],
-                )
-            ]
-        if out.kind == "reasoning":
-            return [
-                self.event(
-                    "response.reasoning_text.delta", **ids, content_index=0, delta=delta.text
-                )
-            ]
-        if out.kind == "function":
-            return [self.event("response.function_call_arguments.delta", **ids, delta=delta.text)]
-        return [self.event("response.code_interpreter_call_code.delta", **ids, delta=delta.text)]
+        sequence = self.sequence
+        self.sequence += 1
+        return [f"{out.head}{sequence}{out.middle}{encode_basestring(delta.text)}{out.tail}"]
 
-    def _end(self, end: ItemEnd) -> list[dict[str, Any]]:
+    def _end(self, end: ItemEnd) -> list[str]:
         out = self._items.get(end.item.index)
         if out is None:
             self._start(end.item)
@@ -214,55 +228,49 @@ class OutputBuilder:
         text, body = end.message.text, out.body
         status = "incomplete" if end.incomplete else "completed"
         ids = {"item_id": body["id"], "output_index": out.output_index}
-        events: list[dict[str, Any]] = []
+        events: list[str] = []
         if out.kind in ("message", "preamble", "reasoning"):
             part = _part(out.kind, text)
             if out.kind == "reasoning":
                 self.reasoning_tokens += len(self.encoding.encode_ordinary(text))
-                events.append(
-                    self.event("response.reasoning_text.done", **ids, content_index=0, text=text)
+                events += self.event(
+                    "response.reasoning_text.done", **ids, content_index=0, text=text
                 )
             else:
-                events.append(
-                    self.event(
-                        "response.output_text.done", **ids, content_index=0, text=text, logprobs=[]
-                    )
+                events += self.event(
+                    "response.output_text.done", **ids, content_index=0, text=text, logprobs=[]
                 )
-            events.append(
-                self.event("response.content_part.done", **ids, content_index=0, part=part)
-            )
+            events += self.event("response.content_part.done", **ids, content_index=0, part=part)
             body["content"] = [part]
             return events + self._done(out, status)
         if out.kind == "function":
             body["arguments"] = text
-            events.append(
-                self.event(
-                    "response.function_call_arguments.done",
-                    **ids,
-                    name=body["name"],
-                    arguments=text,
-                )
+            events += self.event(
+                "response.function_call_arguments.done",
+                **ids,
+                name=body["name"],
+                arguments=text,
             )
             return events + self._done(out, status)
         if out.kind == "python":
             body["code"] = text
-            events.append(self.event("response.code_interpreter_call_code.done", **ids, code=text))
+            events += self.event("response.code_interpreter_call_code.done", **ids, code=text)
             if not end.incomplete:
                 body["status"] = "interpreting"
-                events.append(self._item_event(out, "response.code_interpreter_call.interpreting"))
+                events += self._item_event(out, "response.code_interpreter_call.interpreting")
         elif out.kind == "browser":
             body["action"] = _action(end.item.recipient or "", text)
             events += self._add(out)
             if not end.incomplete:
                 body["status"] = "searching"
-                events.append(self._item_event(out, "response.web_search_call.searching"))
+                events += self._item_event(out, "response.web_search_call.searching")
         else:
             return []
         if end.incomplete:  # the call never runs
             return events + self._done(out, "incomplete")
         return events
 
-    def _answer(self, answer: ToolAnswer) -> list[dict[str, Any]]:
+    def _answer(self, answer: ToolAnswer) -> list[str]:
         out = self._items.get(answer.item.index)
         if out is None or out.kind not in ("python", "browser"):
             return []
@@ -270,20 +278,18 @@ class OutputBuilder:
         text = "".join(m.text for m in answer.messages)
         if out.kind == "python":
             out.body["outputs"] = [{"type": "logs", "logs": text}]
-            events = [self._item_event(out, "response.code_interpreter_call.completed")]
+            events = self._item_event(out, "response.code_interpreter_call.completed")
         else:
             _observe(out.body["action"], text)
-            events = [self._item_event(out, "response.web_search_call.completed")]
+            events = self._item_event(out, "response.web_search_call.completed")
         return events + self._done(out, "failed" if answer.error else "completed")
 
-    def _done(self, out: _Output, status: str) -> list[dict[str, Any]]:
+    def _done(self, out: _Output, status: str) -> list[str]:
         out.body["status"] = status
         self.item_messages.append((out.body["id"], out.messages))
-        return [
-            self.event(
-                "response.output_item.done", output_index=out.output_index, item=dict(out.body)
-            )
-        ]
+        return self.event(
+            "response.output_item.done", output_index=out.output_index, item=dict(out.body)
+        )
 
 
 def _part(kind: OutputKind, text: str) -> dict[str, Any] | None:
