@@ -10,12 +10,14 @@ and 64:
 - direct: ``ha.backends.VLLM(...).stream(prompt, params)``, the raw token stream;
 - responses: ``POST /v1/responses`` with ``stream: true``, read with httpx line by line
   (every token is a ``response.reasoning_text.delta`` or ``response.output_text.delta``
-  event).
+  event); ``/v1/chat/completions`` on the same server for reference.
 
 Per request: median latency and median time to first token (first token chunk / first
 delta event); the server's overhead is the difference. Also the server process's CPU
 time per request and per generated token (from /proc: robust on a loaded machine, where
-wall clock is noise). Not a test: compare the columns, not the absolute times.
+wall clock is noise), next to the CPU the direct client spends reading the same stream
+from the engine (which the server spends too). Not a test: compare the columns, not the
+absolute times.
 """
 
 from __future__ import annotations
@@ -110,6 +112,21 @@ async def _responses(client: Any, url: str) -> tuple[float, float, int]:
     return time.perf_counter() - start, first, count
 
 
+async def _chat(client: Any, url: str) -> tuple[float, float, int]:
+    body = {"model": "gpt-oss", "messages": [{"role": "user", "content": "Hi"}], "stream": True}
+    start = time.perf_counter()
+    first, count = 0.0, 0
+    async with client.stream("POST", f"{url}/v1/chat/completions", json=body) as reply:
+        async for line in reply.aiter_lines():
+            if '"reasoning_content":' in line or (
+                '"content":"' in line and '"content":""' not in line
+            ):
+                count += 1
+                if not first:
+                    first = time.perf_counter() - start
+    return time.perf_counter() - start, first, count
+
+
 async def _round(make: Any, concurrency: int, requests: int) -> list[tuple[float, float, int]]:
     results: list[tuple[float, float, int]] = []
     queue = list(range(requests))
@@ -141,11 +158,14 @@ async def measure(requests: int, tokens: int) -> list[str]:
             await _round(lambda: _responses(client, server_url), 1, 2)
             for concurrency in (1, 64):
                 n = requests if concurrency == 1 else max(requests, 2 * concurrency)
+                own = time.process_time()
                 direct = await _round(lambda: _direct(backend, prompt), concurrency, n)
+                own = time.process_time() - own
                 cpu = _cpu_seconds(server.pid)
                 served = await _round(lambda: _responses(client, server_url), concurrency, n)
                 cpu = _cpu_seconds(server.pid) - cpu
                 tokens_out = sum(r[2] for r in served)
+                chat = await _round(lambda: _chat(client, server_url), concurrency, n)
                 d_lat = statistics.median(r[0] for r in direct) * 1e3
                 s_lat = statistics.median(r[0] for r in served) * 1e3
                 d_first = statistics.median(r[1] for r in direct) * 1e3
@@ -155,8 +175,15 @@ async def measure(requests: int, tokens: int) -> list[str]:
                     f"latency direct {d_lat:.1f} ms, /v1/responses {s_lat:.1f} ms "
                     f"(+{s_lat - d_lat:.1f}); first token direct {d_first:.1f} ms, "
                     f"/v1/responses {s_first:.1f} ms (+{s_first - d_first:.1f}); "
-                    f"server CPU {cpu / n * 1e3:.1f} ms/request, "
-                    f"{cpu / max(1, tokens_out) * 1e6:.0f} us/token"
+                    f"server CPU {cpu / n * 1e3:.1f} ms/request "
+                    f"({cpu / max(1, tokens_out) * 1e6:.0f} us/token; the direct client's "
+                    f"backend stream alone: {own / n * 1e3:.1f} ms/request)"
+                )
+                c_lat = statistics.median(r[0] for r in chat) * 1e3
+                c_first = statistics.median(r[1] for r in chat) * 1e3
+                lines.append(
+                    f"  (for reference, /v1/chat/completions on the same server: latency "
+                    f"{c_lat:.1f} ms, first token {c_first:.1f} ms)"
                 )
         await backend.release_loop()
     finally:

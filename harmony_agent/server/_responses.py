@@ -14,13 +14,14 @@ in the ``harmony`` field and, for a non-streamed response, the
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from harmony_agent.server._coalesce import coalesced
 from harmony_agent.server._errors import APIError
 from harmony_agent.server._generate import Finished, ServerEvent, collect, open_generation
 from harmony_agent.server._responses_events import OutputBuilder
@@ -59,7 +60,8 @@ async def create_response(
     response = skeleton(request, state)
     if request.stream:
         events = await open_generation(state, gen)
-        return stream_response(_stream(events, builder, response, request, converted, store))
+        frames = _stream(events, builder, response, request, converted, store)
+        return stream_response(coalesced(frames))
     finished = await collect(state, gen)
     if finished.error is not None:
         raise finished.error
@@ -94,7 +96,7 @@ async def _stream(
     request: ResponsesRequest,
     converted: ConvertedInput,
     store: ResponseStore,
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     for frame in builder.event("response.created", response=dict(response)):
         yield frame
     for frame in builder.event("response.in_progress", response=dict(response)):

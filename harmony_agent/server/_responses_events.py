@@ -190,7 +190,7 @@ class OutputBuilder:
         out.output_index = len(self.output)
         self.output.append(out.body)
         body, index = out.body, out.output_index
-        if out.kind in _DELTAS:
+        if self.stream and out.kind in _DELTAS:
             out.frames_deltas()
         events = self.event("response.output_item.added", output_index=index, item=dict(body))
         part = _part(out.kind, "")
