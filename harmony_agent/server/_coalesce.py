@@ -10,25 +10,33 @@ latency is the same, only the number of writes drops.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 
 __all__ = ["coalesced"]
 
 _END = object()
+_RUNNING: set[asyncio.Task[None]] = set()  # pumps still closing their source
+
+#: Seconds a pump whose consumer left may take to reach its next frame (and stop there,
+#: closing its source) before it is cancelled.
+STOP_GRACE = 2.0
 
 
 async def coalesced(frames: AsyncGenerator[str, None]) -> AsyncIterator[str]:
     """``frames`` with the frames that are ready at once joined into one string.
 
-    ``frames`` runs in a task of its own and is closed (``aclose``) when the consumer
-    stops early, such as when the client disconnects.
+    ``frames`` runs in a task of its own. When the consumer stops early (the client
+    disconnected), the task stops at the next frame and closes ``frames`` from its own,
+    uncancelled, control flow, so the engine request behind it is closed cleanly.
     """
     queue: asyncio.Queue[object] = asyncio.Queue()
+    stop = asyncio.Event()
 
     async def pump() -> None:
         try:
             async for frame in frames:
+                if stop.is_set():
+                    break
                 queue.put_nowait(frame)
         except BaseException as exc:  # handed to the consumer, which raises it
             queue.put_nowait(exc)
@@ -38,6 +46,8 @@ async def coalesced(frames: AsyncGenerator[str, None]) -> AsyncIterator[str]:
         queue.put_nowait(_END)
 
     task = asyncio.create_task(pump())
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
     try:
         while True:
             item = await queue.get()
@@ -56,6 +66,6 @@ async def coalesced(frames: AsyncGenerator[str, None]) -> AsyncIterator[str]:
                 item = queue.get_nowait()
             yield "".join(batch)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        if not task.done():
+            stop.set()
+            asyncio.get_running_loop().call_later(STOP_GRACE, task.cancel)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import openai
 import pytest
@@ -331,3 +333,20 @@ def test_bad_requests_are_400_error_objects(body: dict[str, object], param: str)
     assert error["type"] == "invalid_request_error" and error["param"].startswith(param)
     assert error["message"]
     assert backend.calls == []
+
+
+def test_a_client_that_leaves_mid_stream_aborts_the_engine_request() -> None:
+    from harmony_agent.testing import FakeVLLMServer
+
+    words = " ".join(["word"] * 400)
+    with FakeVLLMServer(final(words), token_delay=0.01, model_name="gpt-oss") as engine:
+        backend = ha.backends.VLLM(engine.base_url, model="gpt-oss", max_retries=0)
+        with serve(create_app(backend)) as client:
+            with client.responses.create(model="gpt-oss", input="x", stream=True) as stream:
+                for event in stream:
+                    if event.type == "response.output_text.delta":
+                        break
+            deadline = time.monotonic() + 10
+            while engine.disconnects == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+    assert engine.disconnects == 1 and engine.completed == 0
