@@ -47,8 +47,9 @@ def test_string_input_answers_with_reasoning_and_usage(encoding: ha.Encoding) ->
     assert message.type == "message" and message.content[0].type == "output_text"
     assert response.usage is not None
     assert response.usage.input_tokens == len(backend.prompts[0])
-    assert response.usage.output_tokens == len(backend.encoding.encode(
-        think("The user greets.") + final("Hello!"), allowed_special="all"))  # fmt: skip
+    assert response.usage.output_tokens == len(
+        backend.encoding.encode(think("The user greets.") + final("Hello!"), allowed_special="all")
+    )
     reasoning_tokens = len(encoding.encode("The user greets."))
     assert response.usage.output_tokens_details.reasoning_tokens == reasoning_tokens
     assert response.usage.total_tokens == (
@@ -70,14 +71,23 @@ def test_item_input_maps_every_role(encoding: ha.Encoding) -> None:
             instructions="Be terse.",
             input=[
                 {"role": "system", "content": "You are a geographer."},
-                {"role": "user", "content": [{"type": "input_text", "text": "Capital of "},
-                                             {"type": "input_text", "text": "Italy?"}]},
-                {"type": "reasoning", "id": "rs_1", "summary": [],
-                 "content": [{"type": "reasoning_text", "text": "Easy one."}]},
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "input_text", "text": "Capital of "},
+                        {"type": "input_text", "text": "Italy?"},
+                    ],
+                },
+                {
+                    "type": "reasoning",
+                    "id": "rs_1",
+                    "summary": [],
+                    "content": [{"type": "reasoning_text", "text": "Easy one."}],
+                },
                 {"role": "assistant", "content": [{"type": "output_text", "text": "Rome."}]},
                 {"type": "message", "role": "user", "content": "And France?"},
             ],
-        )  # fmt: skip
+        )
     assert response.output_text == "Paris."
     prompt = text_of(encoding, backend.prompts[0])
     assert "# Instructions\n\nBe terse.\n\nYou are a geographer." in prompt
@@ -95,14 +105,22 @@ def test_stream_events_in_order_with_sequence_numbers() -> None:
     types = [e.type for e in events]
     collapsed = [t for i, t in enumerate(types) if i == 0 or t != types[i - 1]]
     assert collapsed == [
-        "response.created", "response.in_progress",
-        "response.output_item.added", "response.content_part.added",
-        "response.reasoning_text.delta", "response.reasoning_text.done",
-        "response.content_part.done", "response.output_item.done",
-        "response.output_item.added", "response.content_part.added",
-        "response.output_text.delta", "response.output_text.done", "response.content_part.done",
-        "response.output_item.done", "response.completed",
-    ]  # fmt: skip
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.reasoning_text.delta",
+        "response.reasoning_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
     assert [e.sequence_number for e in events] == list(range(len(events)))
     deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
     assert deltas == ["Hi", " there"]  # token by token
@@ -129,8 +147,7 @@ def test_function_call_round_trip(encoding: ha.Encoding) -> None:
         [think("Need the weather.") + call("get_weather", city="Oslo"), final("It is 3 C.")]
     )
     with serve(create_app(backend)) as client:
-        first = client.responses.create(model="gpt-oss", input="Weather in Oslo?",
-                                        tools=[WEATHER])  # fmt: skip
+        first = client.responses.create(model="gpt-oss", input="Weather in Oslo?", tools=[WEATHER])
         assert first.status == "completed" and first.output_text == ""
         reasoning, fc = first.output
         assert reasoning.type == "reasoning" and fc.type == "function_call"
@@ -139,9 +156,10 @@ def test_function_call_round_trip(encoding: ha.Encoding) -> None:
             model="gpt-oss",
             previous_response_id=first.id,
             tools=[WEATHER],
-            input=[{"type": "function_call_output", "call_id": fc.call_id,
-                    "output": '{"celsius": 3}'}],
-        )  # fmt: skip
+            input=[
+                {"type": "function_call_output", "call_id": fc.call_id, "output": '{"celsius": 3}'}
+            ],
+        )
     assert second.output_text == "It is 3 C." and second.previous_response_id == first.id
     assert len(backend.prompts) == 2  # the call ended the first run: one completion
     first_prompt = text_of(encoding, backend.prompts[0])
@@ -189,8 +207,9 @@ def test_output_items_sent_back_as_input_restore_the_same_prompt(
 def test_streamed_function_call_arguments() -> None:
     backend = ha.backends.Scripted([call("get_weather", city="Lima")])
     with serve(create_app(backend)) as client:
-        events = list(client.responses.create(model="gpt-oss", input="Lima?", tools=[WEATHER],
-                                              stream=True))  # fmt: skip
+        events = list(
+            client.responses.create(model="gpt-oss", input="Lima?", tools=[WEATHER], stream=True)
+        )
     deltas = [e.delta for e in events if e.type == "response.function_call_arguments.delta"]
     assert len(deltas) > 1 and "".join(deltas) == '{"city": "Lima"}'
     (done,) = [e for e in events if e.type == "response.function_call_arguments.done"]
@@ -254,8 +273,9 @@ def test_max_output_tokens_makes_an_incomplete_response() -> None:
     backend = ha.backends.Scripted([think("a long thought " * 20)] * 2)
     with serve(create_app(backend)) as client:
         response = client.responses.create(model="gpt-oss", input="x", max_output_tokens=16)
-        events = list(client.responses.create(model="gpt-oss", input="x",
-                                               max_output_tokens=16, stream=True))  # fmt: skip
+        events = list(
+            client.responses.create(model="gpt-oss", input="x", max_output_tokens=16, stream=True)
+        )
     assert response.status == "incomplete"
     assert response.incomplete_details is not None
     assert response.incomplete_details.reason == "max_output_tokens"
@@ -297,8 +317,9 @@ def test_an_unreachable_engine_is_a_503_error_object() -> None:
 def test_an_engine_that_dies_mid_stream_fails_the_response() -> None:
     from harmony_agent.testing import Cut, FakeVLLMServer
 
-    with FakeVLLMServer([final("a rather long answer that will be cut")], cut=Cut(4, "die"),
-                        model_name="gpt-oss") as engine:  # fmt: skip
+    with FakeVLLMServer(
+        [final("a rather long answer that will be cut")], cut=Cut(4, "die"), model_name="gpt-oss"
+    ) as engine:
         backend = ha.backends.VLLM(engine.base_url, model="gpt-oss", max_retries=0)
         with serve(create_app(backend)) as client:
             events = list(client.responses.create(model="gpt-oss", input="x", stream=True))
@@ -315,14 +336,22 @@ def test_an_engine_that_dies_mid_stream_fails_the_response() -> None:
         ({"input": "x", "tools": [{"type": "file_search"}]}, "tools[0].type"),
         ({"input": "x", "tools": [{"type": "code_interpreter"}]}, "tools"),
         ({"input": "x", "reasoning": {"effort": "extreme"}}, "reasoning.effort"),
-        ({"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "u"}]}]},
-         "input[0].content[0].type"),
-        ({"input": [{"type": "function_call_output", "call_id": "c", "output": "x"}]},
-         "input[0].call_id"),
+        (
+            {"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "u"}]}]},
+            "input[0].content[0].type",
+        ),
+        (
+            {"input": [{"type": "function_call_output", "call_id": "c", "output": "x"}]},
+            "input[0].call_id",
+        ),
         ({"input": 3}, "input"),
         ({"input": "x", "max_output_tokens": 0}, "max_output_tokens"),
+        (
+            {"input": "x", "tools": [WEATHER], "tool_choice": {"type": "function", "name": "nope"}},
+            "tool_choice",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_requests_are_400_error_objects(body: dict[str, object], param: str) -> None:
     backend = ha.backends.Scripted([final("x")])
     with serve(create_app(backend)) as client:
@@ -350,3 +379,34 @@ def test_a_client_that_leaves_mid_stream_aborts_the_engine_request() -> None:
             while engine.disconnects == 0 and time.monotonic() < deadline:
                 time.sleep(0.02)
     assert engine.disconnects == 1 and engine.completed == 0
+
+
+def test_instructions_are_not_carried_over_and_tool_choice_none_hides_tools(
+    encoding: ha.Encoding,
+) -> None:
+    backend = ha.backends.Scripted(lambda prompt: final("ok"))
+    with serve(create_app(backend)) as client:
+        first = client.responses.create(model="gpt-oss", input="a", instructions="Be a pirate.")
+        client.responses.create(
+            model="gpt-oss",
+            input="b",
+            previous_response_id=first.id,
+            tools=[WEATHER],
+            tool_choice="none",
+            reasoning={"effort": "minimal"},
+        )
+    assert "Be a pirate." in encoding.decode(backend.prompts[0])
+    second = encoding.decode(backend.prompts[1])
+    assert "Be a pirate." not in second and "get_weather" not in second
+    assert "Reasoning: low" in second  # OpenAI's "minimal" reads as gpt-oss's lowest
+
+
+def test_the_api_key_guards_the_responses_endpoints() -> None:
+    backend = ha.backends.Scripted([final("ok")])
+    with serve(create_app(backend, api_key="sekrit")) as client:
+        with pytest.raises(openai.AuthenticationError):
+            client.responses.create(model="gpt-oss", input="x")
+        with pytest.raises(openai.AuthenticationError):
+            client.responses.retrieve("resp_x")
+        keyed = client.with_options(api_key="sekrit")
+        assert keyed.responses.create(model="gpt-oss", input="x").output_text == "ok"

@@ -81,7 +81,7 @@ def test_web_search_runs_the_browser_with_its_items() -> None:
             browse("open", id=url),
             final("They change shells as they grow."),
         ]
-        backend = ha.backends.Scripted(script * 2)
+        backend = ha.backends.Scripted([*script, *script, final("Yes.")])
         browser = ha.BrowserTool(search=SearXNG(api.base_url), allowed_hosts=["127.0.0.1"])
         with serve(create_app(backend, tools=[browser])) as client:
             response = client.responses.create(
@@ -94,6 +94,14 @@ def test_web_search_runs_the_browser_with_its_items() -> None:
                     tools=[{"type": "web_search_preview"}],
                     stream=True,
                 )
+            )
+            # the searches sent back as input (a turn still going on) are restored as they
+            # ran, the pages the browser answered included
+            items = [o.model_dump(exclude_none=True) for o in response.output[:2]]
+            client.responses.create(
+                model="gpt-oss",
+                input=[{"role": "user", "content": "How do hermit crabs grow?"}, *items],
+                tools=[{"type": "web_search"}],
             )
     assert response.status == "completed"
     assert response.output_text == "They change shells as they grow."
@@ -117,3 +125,7 @@ def test_web_search_runs_the_browser_with_its_items() -> None:
         * 2
     )
     assert events[-1].response.output_text == "They change shells as they grow."
+    again = backend.encoding.decode(backend.prompts[-1])
+    assert again.count('<|message|>{"query": "hermit crabs"}<|call|>') == 1
+    assert "Hermit crabs change shells as they grow." in again
+    assert again.endswith("<|end|><|start|>assistant")
