@@ -319,7 +319,7 @@ def _script(name: str, *args: str) -> None:
 
 SECTIONS = [
     "load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency", "python",
-    "browser", "mcp", "engines", "responses",
+    "browser", "mcp", "engines", "server", "responses",
 ]  # fmt: skip
 
 
@@ -362,6 +362,9 @@ def main(argv: list[str]) -> None:
     if "engines" in wanted:
         print("serving: Pool over 1/2/4 servers, Transformers, llama.cpp (tools/bench_engines.py)")
         _script("bench_engines.py")
+    if "server" in wanted:
+        print("harmony-agent serve vs the backend directly, streaming (tools/bench_server.py)")
+        _script("bench_server.py")
     if "responses" in wanted:
         print("serve: POST /v1/responses vs the backend directly (tools/bench_responses.py)")
         _script("bench_responses.py")

@@ -33,7 +33,7 @@ from harmony_agent.server._generate import (
     collect,
     open_generation,
 )
-from harmony_agent.server._sse import dumps, issues_header, sse, stream_response
+from harmony_agent.server._sse import dumps, issues_header, json_string, sse, stream_response
 from harmony_agent.server._state import ServerState, require_key, state_of
 
 __all__ = ["router"]
@@ -137,7 +137,17 @@ class _Chunks:
         self._bare = head[:-1]
 
     def delta(self, delta: dict[str, Any]) -> str:
-        return sse(self._head + dumps(delta) + self._tail)
+        return f"data: {self._head}{dumps(delta)}{self._tail}\n\n"
+
+    def text(self, field: str, text: str) -> str:
+        """A delta with one text field (the per-token path: no dict, one string escape)."""
+        return f'data: {self._head}{{"{field}":{json_string(text)}}}{self._tail}\n\n'
+
+    def reasoning(self, text: str) -> str:
+        """A reasoning delta, under both names clients read."""
+        quoted = json_string(text)
+        body = f'{{"reasoning_content":{quoted},"reasoning":{quoted}}}'
+        return f"data: {self._head}{body}{self._tail}\n\n"
 
     def finish(self, reason: str, extra: dict[str, Any]) -> str:
         tail = f',"logprobs":null,"finish_reason":{dumps(reason)}}}]'
@@ -156,7 +166,25 @@ async def _stream(
     yield chunks.delta({"role": "assistant", "content": ""})
     try:
         async for event in events:
-            if isinstance(event, ItemStart):
+            if isinstance(event, ItemDelta):  # the per-token path first
+                if not event.text:
+                    continue
+                item = event.item
+                if item.kind in ("text", "preamble", "reasoning"):
+                    field = "reasoning" if item.kind == "reasoning" else "content"
+                    before = last.get(field)
+                    last[field] = item.index
+                    text = event.text
+                    if before is not None and before != item.index:
+                        text = SEPARATOR + text
+                    if field == "content":
+                        yield chunks.text("content", text)
+                    else:  # reasoning_content, and reasoning (vLLM's newer name for it)
+                        yield chunks.reasoning(text)
+                elif item.kind == "function_call":
+                    fragment = {"index": calls[item.index], "function": {"arguments": event.text}}
+                    yield chunks.delta({"tool_calls": [fragment]})
+            elif isinstance(event, ItemStart):
                 item = event.item
                 if item.kind == "function_call":
                     calls[item.index] = len(calls)
@@ -167,24 +195,6 @@ async def _stream(
                         "function": {"name": item.name, "arguments": ""},
                     }
                     yield chunks.delta({"tool_calls": [call]})
-            elif isinstance(event, ItemDelta):
-                if not event.text:
-                    continue
-                item = event.item
-                if item.kind in ("text", "preamble", "reasoning"):
-                    field = "reasoning_content" if item.kind == "reasoning" else "content"
-                    before = last.get(field)
-                    last[field] = item.index
-                    text = event.text
-                    if before is not None and before != item.index:
-                        text = SEPARATOR + text
-                    delta = {field: text}
-                    if item.kind == "reasoning":
-                        delta["reasoning"] = text  # vLLM's newer name for it
-                    yield chunks.delta(delta)
-                elif item.kind == "function_call":
-                    fragment = {"index": calls[item.index], "function": {"arguments": event.text}}
-                    yield chunks.delta({"tool_calls": [fragment]})
             elif isinstance(event, Finished):
                 if event.error is not None:
                     yield sse(dumps(event.error.body()))

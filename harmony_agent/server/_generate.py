@@ -25,7 +25,7 @@ from harmony_agent.agent._agent import Agent
 from harmony_agent.agent._backend import Backend, SamplingParams
 from harmony_agent.agent._events import RunEnd, ToolResult
 from harmony_agent.agent._result import RunResult, StopReason, Usage
-from harmony_agent.errors import BackendError, ConversationError, RenderError
+from harmony_agent.errors import BackendError, ConversationError, RenderError, ToolError
 from harmony_agent.format._conversation import Conversation
 from harmony_agent.format._events import ContentDelta, MessageEnd, MessageStart, ParseIssue
 from harmony_agent.format._messages import Channel, Message, ReasoningEffort
@@ -232,7 +232,10 @@ def generate(state: ServerState, gen: Generation) -> AsyncGenerator[ServerEvent,
             504) when the engine fails before the first token. Once tokens have
             streamed, a failure ends the run with ``Finished.error`` set instead.
     """
-    agent = _agent(state, gen)
+    try:
+        agent = _agent(state, gen)
+    except ToolError as exc:  # a client function clashing with a server-side one
+        raise bad_request(f"the tools cannot be declared: {exc}", "tools") from None
     try:
         conversation = agent.conversation_for(gen.messages)
     except ConversationError as exc:

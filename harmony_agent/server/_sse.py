@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from starlette.responses import StreamingResponse
 
-__all__ = ["PARSE_ISSUES_HEADER", "dumps", "issues_header", "sse", "stream_response"]
+__all__ = [
+    "PARSE_ISSUES_HEADER",
+    "dumps",
+    "issues_header",
+    "json_string",
+    "sse",
+    "stream_response",
+]
 
 logger = logging.getLogger("harmony_agent.server")
 
@@ -19,9 +26,14 @@ PARSE_ISSUES_HEADER = "x-harmony-parse-issues"
 _HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: A JSON string literal for ``text`` (C-accelerated; non-ASCII kept as it is).
+json_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
 def dumps(obj: Any) -> str:
     """Compact JSON, non-ASCII kept as it is."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(obj)
 
 
 def sse(data: str, event: str | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import sys
 
 import openai
+import pytest
 
 from harmony_agent.testing import FakeVLLMServer
 from tests.cli.conftest import ROOT, cli, echo_model
@@ -59,3 +61,10 @@ def test_serve_usage_errors() -> None:
     done = cli(["serve", "--backend", "transformers"])
     assert done.returncode == 2 and "needs --model" in done.stderr
     assert "serve" in cli(["--help"]).stdout
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="torch is installed")
+def test_serve_transformers_without_torch_says_what_is_missing() -> None:
+    done = cli(["serve", "--backend", "transformers", "--model", "some/model", "--port", "9"])
+    assert done.returncode == 1, done.stderr
+    assert "needs torch and transformers" in done.stderr and "Traceback" not in done.stderr

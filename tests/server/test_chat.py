@@ -148,6 +148,7 @@ def test_stop_strings_end_the_answer(served: Callable[..., Served]) -> None:
     )
     assert response.choices[0].message.content == "Hello "
     assert response.choices[0].finish_reason == "stop"
+    assert (response.model_extra or {})["harmony"]["stop_reason"] == "stop_sequence"
     assert response.usage is not None and response.usage.completion_tokens > 0
     stream = client.chat.completions.create(
         model=API_MODEL,
@@ -184,6 +185,12 @@ def test_tool_call_round_trip(served: Callable[..., Served], encoding: Encoding)
     assert second.choices[0].message.content == "It is sunny in Oslo."
     assert second.choices[0].finish_reason == "stop"
     prompt = app.prompts(encoding)[1]
+    # the call's turn is not over: its reasoning, sent back, is kept (and so is the preamble)
+    assert (
+        "<|start|>user<|message|>Weather in Oslo?<|end|>"
+        "<|start|>assistant<|channel|>analysis<|message|>Need the weather tool.<|end|>"
+        "<|start|>assistant<|channel|>commentary<|message|>Let me check the weather.<|end|>"
+    ) in prompt
     assert (
         "<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json"
         '<|message|>{"city": "Oslo"}<|call|>'
@@ -224,6 +231,21 @@ def test_streamed_tool_call_deltas(served: Callable[..., Served], encoding: Enco
     assert calls[0]["name"] == "get_weather" and calls[0]["id"].startswith("call_")
     assert json.loads(calls[0]["arguments"]) == {"city": "Oslo"}
     assert fragments > 1
+
+
+def test_tool_choice_naming_one_function_declares_only_it(
+    served: Callable[..., Served], encoding: Encoding
+) -> None:
+    app = served(ANSWER)
+    other = {"type": "function", "function": {"name": "get_time", "parameters": {}}}
+    app.client().chat.completions.create(
+        model=API_MODEL,
+        messages=HI,  # type: ignore[arg-type]
+        tools=[WEATHER, other],  # type: ignore[list-item]
+        tool_choice={"type": "function", "function": {"name": "get_time"}},
+    )
+    prompt = app.prompts(encoding)[0]
+    assert "type get_time" in prompt and "get_weather" not in prompt
 
 
 def test_tool_choice_none_declares_no_functions(

@@ -146,3 +146,46 @@ def test_python_runs_sandboxed_on_the_server(
     assert (
         "<|start|>python to=assistant<|channel|>analysis<|message|>42" in app.prompts(encoding)[1]
     )
+
+
+async def test_a_client_that_goes_away_aborts_the_engine_request(
+    served: Callable[..., Served],
+) -> None:
+    app = served(ANSWER, engine={"token_delay": 0.05})
+    async with app.aclient() as client:
+        stream = await client.chat.completions.create(
+            model=API_MODEL,
+            messages=HI,  # type: ignore[arg-type]
+            stream=True,
+        )
+        received = 0
+        async for _chunk in stream:
+            received += 1
+            if received == 3:
+                break
+        await stream.close()
+    for _ in range(200):  # the engine notices within a token or two
+        if app.engine.disconnects:
+            break
+        await asyncio.sleep(0.05)
+    assert app.engine.disconnects == 1
+    assert app.engine.completed == 0
+
+
+def test_a_client_function_clashing_with_a_server_function_is_a_400(
+    served: Callable[..., Served],
+) -> None:
+    @ha.tool
+    def get_weather(city: str) -> str:
+        """The server's own weather function."""
+        return "sunny"
+
+    app = served(ANSWER, tools=[get_weather])
+    with pytest.raises(openai.BadRequestError) as caught:
+        app.client().chat.completions.create(
+            model=API_MODEL,
+            messages=HI,  # type: ignore[arg-type]
+            tools=[WEATHER],  # type: ignore[list-item]
+        )
+    assert caught.value.body["param"] == "tools"  # type: ignore[index]
+    assert "get_weather" in caught.value.message
