@@ -173,6 +173,32 @@ class ResponsesRequest(BaseModel):
     store: bool | None = None
     stream: bool | None = None
     metadata: dict[str, str] | None = None
+    text: dict[str, Any] | None = None
+    conversation: Any = None
+    background: bool | None = None
+
+    def refuse_unsupported(self) -> None:
+        """A 400 for what this server cannot do, rather than a silent difference."""
+        kind = (self.text or {}).get("format", {}) or {}
+        if isinstance(kind, dict) and kind.get("type", "text") != "text":
+            raise bad_request(
+                f"text.format {kind.get('type')!r} is not supported (plain text only; ask for "
+                "JSON in the instructions and validate it)",
+                param="text.format",
+                code="unsupported_value",
+            )
+        if self.conversation is not None:
+            raise bad_request(
+                "conversation objects are not supported: use previous_response_id",
+                param="conversation",
+                code="unsupported_value",
+            )
+        if self.background:
+            raise bad_request(
+                "background responses are not supported",
+                param="background",
+                code="unsupported_value",
+            )
 
     @property
     def effort(self) -> ReasoningEffort | None:

@@ -50,6 +50,7 @@ def generation_for(
         APIError: 400 for a request harmony cannot express or a tool the server lacks,
             404 for an unknown ``previous_response_id``.
     """
+    request.refuse_unsupported()
     start = ConvertedInput()
     if request.previous_response_id is not None:
         previous = store.get(request.previous_response_id)

@@ -347,6 +347,12 @@ def test_an_engine_that_dies_mid_stream_fails_the_response() -> None:
         ({"input": 3}, "input"),
         ({"input": "x", "max_output_tokens": 0}, "max_output_tokens"),
         (
+            {"input": "x", "text": {"format": {"type": "json_schema", "name": "a", "schema": {}}}},
+            "text.format",
+        ),
+        ({"input": "x", "conversation": "conv_1"}, "conversation"),
+        ({"input": "x", "background": True}, "background"),
+        (
             {"input": "x", "tools": [WEATHER], "tool_choice": {"type": "function", "name": "nope"}},
             "tool_choice",
         ),
