@@ -416,3 +416,15 @@ def test_the_api_key_guards_the_responses_endpoints() -> None:
             client.responses.retrieve("resp_x")
         keyed = client.with_options(api_key="sekrit")
         assert keyed.responses.create(model="gpt-oss", input="x").output_text == "ok"
+
+
+def test_a_call_to_an_unknown_tool_is_answered_with_an_error_and_shows_no_item(
+    encoding: ha.Encoding,
+) -> None:
+    backend = ha.backends.Scripted([call("launch_rockets", count=3), final("I cannot do that.")])
+    with serve(create_app(backend)) as client:
+        response = client.responses.create(model="gpt-oss", input="Launch!", tools=[WEATHER])
+    assert [item.type for item in response.output] == ["message"]
+    assert response.output_text == "I cannot do that."
+    answer = encoding.decode(backend.prompts[1]).rsplit("<|start|>functions.launch_rockets", 1)[1]
+    assert "Error: no tool is called 'functions.launch_rockets'" in answer
