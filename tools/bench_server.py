@@ -129,9 +129,16 @@ def _start(cmd: list[str], pattern: str) -> tuple[subprocess.Popen[str], str]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of process ``pid`` so far (Linux /proc)."""
+    """User plus system CPU time of process ``pid`` and its live descendants (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that just ended
+            continue
+        total += sum(cpu_seconds(int(child)) for child in children)
+    return total
 
 
 async def timed(
@@ -160,7 +167,7 @@ async def timed(
     return statistics.median(latencies), statistics.median(firsts), cpu
 
 
-async def main(requests: int, tokens: int) -> None:
+async def main(requests: int, tokens: int, workers: int = 1) -> None:
     import httpx
     import openai
 
@@ -171,7 +178,8 @@ async def main(requests: int, tokens: int) -> None:
     )
     server, server_url = _start(
         [sys.executable, "-m", "harmony_agent.cli", "serve", "--url", engine_url,
-         "--model", MODEL, "--port", "0", "--log-level", "warning"],
+         "--model", MODEL, "--port", "0", "--log-level", "warning",
+         "--workers", str(workers)],
         r"(http://\S+/v1)",
     )  # fmt: skip
     try:
@@ -260,10 +268,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=30, help="requests at concurrency 1")
     parser.add_argument("--tokens", type=int, default=256, help="tokens per completion")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--engine", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine:
         engine_main(args.tokens)
     else:
         in_process(args.tokens)
-        asyncio.run(main(args.requests, args.tokens))
+        asyncio.run(main(args.requests, args.tokens, args.workers))

@@ -127,8 +127,11 @@ class RunResult(BaseModel):
 
     @property
     def pending_calls(self) -> tuple[Message, ...]:
-        """The calls left for the caller to run: the last message when the run stopped at
-        a client-side tool (``stop_reason == "tool_call"``), else none."""
+        """The calls left for the caller to run (at most one: gpt-oss calls one at a time).
+
+        The run's last message when it stopped at a client-side tool
+        (``stop_reason == "tool_call"``), else none.
+        """
         if self.stop_reason != "tool_call" or not self.messages:
             return ()
         return (self.messages[-1],)

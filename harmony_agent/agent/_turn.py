@@ -53,8 +53,11 @@ def end_of_turn(
 
 
 def handed_back(tools: Sequence[Tool], routes: dict[str, int], last: MessageEnd | None) -> bool:
-    """Whether the call that ended a completion is for a client-side tool (see
-    :class:`~harmony_agent.tools.ClientTool`): the run then stops with ``"tool_call"``."""
+    """Whether the call that ended a completion is for a client-side tool.
+
+    Such a tool (:class:`~harmony_agent.tools.ClientTool`) is run by the caller: the run
+    then stops with ``"tool_call"``.
+    """
     if last is None or last.message.recipient is None:
         return False
     index = resolve(routes, last.message.recipient)

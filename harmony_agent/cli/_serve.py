@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import os
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -13,9 +14,12 @@ from harmony_agent.cli._errors import CliError, UsageError
 from harmony_agent.cli._setup import BACKENDS, EFFORTS, build_tools, close_tools, parse_tool_names
 
 if TYPE_CHECKING:
-    from harmony_agent.agent._backend import Backend
+    from fastapi import FastAPI
 
-__all__ = ["DESCRIPTION", "EPILOG", "SUMMARY", "configure", "execute"]
+    from harmony_agent.agent._backend import Backend
+    from harmony_agent.tools import Tool
+
+__all__ = ["ARGS_ENV", "DESCRIPTION", "EPILOG", "SUMMARY", "app_from_env", "configure", "execute"]
 
 SUMMARY = "serve /v1/chat/completions over any backend, harmony done right"
 DESCRIPTION = """\
@@ -112,6 +116,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="the model's context length, to cap completions (default: the engine's)",
     )
     server.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port (default 1; the server's own CPU, "
+        "mostly HTTP, binds first at high concurrency)",
+    )
+    server.add_argument(
         "--log-level",
         choices=["critical", "error", "warning", "info", "debug"],
         default="info",
@@ -160,7 +172,7 @@ def _loopback(host: str) -> bool:
 def _check(args: argparse.Namespace) -> None:
     if not 0 <= args.port < 65536:
         raise UsageError(f"--port takes a port number (0-65535), got {args.port}")
-    for option in ("max_tokens", "max_turns", "context_window"):
+    for option in ("max_tokens", "max_turns", "context_window", "workers"):
         value = getattr(args, option)
         if value is not None and value < 1:
             raise UsageError(f"--{option.replace('_', '-')} must be at least 1")
@@ -173,45 +185,76 @@ def _check(args: argparse.Namespace) -> None:
             )
 
 
+#: Where ``--workers`` hands each worker process the parsed options (JSON).
+ARGS_ENV = "HARMONY_AGENT_SERVE_ARGS"
+
+
+def _app(
+    args: argparse.Namespace, backend: Backend, tools: list[Tool], *, owns_tools: bool
+) -> FastAPI:
+    from harmony_agent.server import create_app
+
+    return create_app(
+        backend,
+        model=args.served_model_name or args.model or "gpt-oss",
+        api_key=args.api_key,
+        tools=tools,
+        max_tokens=args.max_tokens,
+        max_turns=args.max_turns,
+        context_window=args.context_window,
+        reasoning=args.reasoning,
+        owns_tools=owns_tools,
+    )
+
+
+def app_from_env() -> FastAPI:
+    """The app of one ``--workers`` process, from the options in ``$HARMONY_AGENT_SERVE_ARGS``.
+
+    Each worker has its own backend connections and its own built-in tools.
+    """
+    args = argparse.Namespace(**json.loads(os.environ[ARGS_ENV]))
+    args.tools = tuple(args.tools)
+    return _app(args, _backend(args), build_tools(args.tools), owns_tools=True)
+
+
 def execute(args: argparse.Namespace, out: Output) -> int:
     """Run ``serve`` until interrupted."""
     try:
-        from harmony_agent.server import create_app, serve
+        from harmony_agent.server import serve
     except ImportError as exc:
         raise CliError(
             f"serve needs FastAPI and uvicorn (pip install 'harmony_agent[server]'): {exc}"
         ) from None
     _check(args)
-    backend = _backend(args)
-    tools = build_tools(args.tools)
-    try:
-        app = create_app(
-            backend,
-            model=args.served_model_name or args.model or "gpt-oss",
-            api_key=args.api_key,
-            tools=tools,
-            max_tokens=args.max_tokens,
-            max_turns=args.max_turns,
-            context_window=args.context_window,
-            reasoning=args.reasoning,
+    # a bad --url or a missing --model fails here, before any worker starts
+    backend = _backend(args) if args.workers == 1 or args.backend != "transformers" else None
+    if not _loopback(args.host) and not args.api_key:
+        out.error(
+            f"warning: listening on {args.host} without --api-key: anyone who can reach "
+            "it can use the model" + (" and its tools" if args.tools else "")
         )
-        if not _loopback(args.host) and not args.api_key:
-            out.error(
-                f"warning: listening on {args.host} without --api-key: anyone who can reach "
-                "it can use the model" + (" and its tools" if tools else "")
-            )
 
-        def ready(url: str) -> None:
-            what = f"{args.backend} at {args.url or 'its default address'}"
-            if args.backend == "transformers":
-                what = f"transformers ({args.model})"
-            print(f"harmony-agent serve: {url}/v1 in front of {what}", flush=True)
-            print(f"  tools: {', '.join(args.tools) or 'none'}; Ctrl-C stops", flush=True)
+    def ready(url: str) -> None:
+        what = f"{args.backend} at {args.url or 'its default address'}"
+        if args.backend == "transformers":
+            what = f"transformers ({args.model})"
+        print(f"harmony-agent serve: {url}/v1 in front of {what}", flush=True)
+        workers = f"; {args.workers} worker processes" if args.workers > 1 else ""
+        print(f"  tools: {', '.join(args.tools) or 'none'}{workers}; Ctrl-C stops", flush=True)
 
-        try:
-            serve(app, host=args.host, port=args.port, log_level=args.log_level, on_ready=ready)
-        except KeyboardInterrupt:  # uvicorn shut down gracefully, then re-raised Ctrl-C
-            print("harmony-agent serve: stopped", flush=True)
+    options = {"host": args.host, "port": args.port, "log_level": args.log_level}
+    tools: list[Tool] = []
+    try:
+        if args.workers > 1:
+            keep = {k: v for k, v in vars(args).items() if k not in ("execute",)}
+            os.environ[ARGS_ENV] = json.dumps(keep)
+            serve(f"{__name__}:app_from_env", workers=args.workers, on_ready=ready, **options)
+        else:
+            assert backend is not None
+            tools = build_tools(args.tools)
+            serve(_app(args, backend, tools, owns_tools=False), on_ready=ready, **options)
+    except KeyboardInterrupt:  # uvicorn shut down gracefully, then re-raised Ctrl-C
+        print("harmony-agent serve: stopped", flush=True)
     finally:
         close_tools(tools)
     return 0

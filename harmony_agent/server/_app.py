@@ -8,6 +8,7 @@ Routers: :data:`core` here (``/health``, ``/v1/models``), ``/v1/chat/completions
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -72,6 +73,7 @@ def create_app(
     reasoning: ReasoningEffort | str = ReasoningEffort.MEDIUM,
     system: SystemContent | None = None,
     encoding: Encoding | None = None,
+    owns_tools: bool = False,
     store_size: int = 1024,
 ) -> FastAPI:
     """An OpenAI-compatible ASGI app in front of ``backend`` (run it with uvicorn).
@@ -89,6 +91,8 @@ def create_app(
         reasoning: the default reasoning effort.
         system: the harmony system message's base content.
         encoding: the harmony encoding (default: :func:`~harmony_agent.load_encoding`).
+        owns_tools: close ``tools`` when the app shuts down (a worker process that
+            built them for itself).
         store_size: responses kept for ``/v1/responses``' ``previous_response_id``.
     """
     config = ServerConfig(
@@ -116,6 +120,13 @@ def create_app(
         release = getattr(state.backend, "release_loop", None)
         if release is not None:
             await release()
+        if owns_tools:
+            for tool in state.tools:
+                close = getattr(tool, "aclose", None) or getattr(tool, "close", None)
+                if close is not None:
+                    done = close()
+                    if inspect.isawaitable(done):
+                        await done
 
     # Build the BPE and parser tables now rather than in the first request (1-2 s).
     StreamParser(state.encoding).feed(state.encoding.encode("warm"))

@@ -1,6 +1,8 @@
 """Running the app: :func:`serve` (blocking, for the CLI) and :func:`running` (a thread).
 
-Both use uvicorn, one event loop for all requests.
+Both use uvicorn: one event loop serves all requests of a process; ``serve(...,
+workers=N)`` runs N such processes on one socket (the app then comes from a factory
+named by an import string, built in each worker).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import uvicorn
 __all__ = ["running", "serve", "url_of"]
 
 
-def _config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
+def _config(app: Any, host: str, port: int, log_level: str, workers: int = 1) -> uvicorn.Config:
     return uvicorn.Config(
         app,
+        factory=isinstance(app, str),
+        workers=workers,
         host=host,
         port=port,
         log_level=log_level,
-        access_log=False,
+        access_log=log_level in ("info", "debug", "trace"),  # a line per request
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
@@ -53,21 +57,31 @@ def serve(
     port: int = 8000,
     log_level: str = "info",
     on_ready: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> None:
     """Serve ``app`` until interrupted (Ctrl-C or SIGTERM).
 
     The address is bound first, so a port in use is an :class:`OSError` saying so;
     ``on_ready(base_url)`` is called once it listens (``port=0`` picks a free port):
-    connections made from then on are served.
+    connections made from then on are served. With ``workers`` > 1, ``app`` is the
+    import string of a function that builds the app (``"package.module:factory"``),
+    called in each worker process.
     """
+    if workers > 1 and not isinstance(app, str):
+        raise TypeError("serve(workers > 1) takes the app factory's import string")
     sock = _bind(host, port)
     sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
     bound = sock.getsockname()[1]
-    server = uvicorn.Server(_config(app, host, bound, log_level))
+    config = _config(app, host, bound, log_level, workers)
     if on_ready is not None:
         on_ready(url_of(host, bound))
     try:
-        server.run(sockets=[sock])
+        if workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
 

@@ -16,13 +16,14 @@ from harmony_agent.testing import FakeVLLMServer
 from tests.cli.conftest import ROOT, cli, echo_model
 
 
-def test_serve_answers_openai_clients_and_stops_on_ctrl_c() -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_answers_openai_clients_and_stops_on_ctrl_c(workers: str) -> None:
     with FakeVLLMServer(echo_model) as engine:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "HARMONY_AGENT_OFFLINE": "1"}
         process = subprocess.Popen(
             [sys.executable, "-m", "harmony_agent.cli", "serve", "--url", engine.base_url,
              "--port", "0", "--api-key", "k3y", "--served-model-name", "oss",
-             "--reasoning", "low", "--log-level", "warning"],
+             "--reasoning", "low", "--log-level", "warning", "--workers", workers],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -35,12 +36,13 @@ def test_serve_answers_openai_clients_and_stops_on_ctrl_c() -> None:
             assert found, line + (process.stderr.read() if process.poll() is not None else "")
             with openai.OpenAI(base_url=found.group(1), api_key="k3y", max_retries=0) as client:
                 assert [m.id for m in client.models.list().data] == ["oss"]
-                answer = client.chat.completions.create(
-                    model="oss", messages=[{"role": "user", "content": "Hi"}]
-                )
-            assert answer.choices[0].message.content == (
-                "You said Hi (question 1, effort low, instructions none)."
-            )
+                for _ in range(3):  # with workers, the requests spread over the processes
+                    answer = client.chat.completions.create(
+                        model="oss", messages=[{"role": "user", "content": "Hi"}]
+                    )
+                    assert answer.choices[0].message.content == (
+                        "You said Hi (question 1, effort low, instructions none)."
+                    )
         finally:
             process.send_signal(signal.SIGINT)
             _, err = process.communicate(timeout=30)

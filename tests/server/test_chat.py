@@ -363,3 +363,29 @@ def test_an_engine_http_error_is_a_502(served: Callable[..., Served]) -> None:
     with pytest.raises(openai.InternalServerError) as caught:
         app.client().chat.completions.create(model=API_MODEL, messages=HI)  # type: ignore[arg-type]
     assert caught.value.status_code == 502
+
+
+def test_an_engine_that_refuses_the_request_is_a_400(served: Callable[..., Served]) -> None:
+    app = served(ANSWER, engine={"fail_first": 1, "fail_status": 400})
+    with pytest.raises(openai.BadRequestError) as caught:
+        app.client().chat.completions.create(model=API_MODEL, messages=HI)  # type: ignore[arg-type]
+    assert caught.value.body["code"] == "engine_rejected_request"  # type: ignore[index]
+
+
+def test_a_call_on_the_analysis_channel_is_still_a_tool_call(
+    served: Callable[..., Served],
+) -> None:
+    call = (
+        "<|channel|>analysis to=functions.get_weather <|constrain|>json"
+        '<|message|>{"city": "Rome"}<|call|>'
+    )
+    app = served(call)
+    response = app.client().chat.completions.create(
+        model=API_MODEL,
+        messages=HI,  # type: ignore[arg-type]
+        tools=[WEATHER],  # type: ignore[list-item]
+    )
+    choice = response.choices[0]
+    assert choice.finish_reason == "tool_calls" and choice.message.content is None
+    assert choice.message.tool_calls[0].function.arguments == '{"city": "Rome"}'  # type: ignore[index,union-attr]
+    assert not (choice.message.model_extra or {}).get("reasoning_content")  # not reasoning either
