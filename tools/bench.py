@@ -339,6 +339,7 @@ SECTIONS: dict[str, Section] = {
     "engines": _script("bench_engines.py", "serving: Pool, Transformers, llama.cpp"),
     "reencoding": _script("measure_reencoding.py", "re-encoding text (Ollama) against sampled ids"),
     "server": _script("bench_server.py", "harmony-agent serve vs the backend directly, streaming"),
+    "responses": _script("bench_responses.py", "serve: POST /v1/responses vs the backend directly"),
 }
 
 

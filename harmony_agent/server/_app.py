@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from harmony_agent.agent._backend import Backend, as_backend
 from harmony_agent.format._encoding import Encoding, load_encoding
 from harmony_agent.format._messages import ReasoningEffort, SystemContent
+from harmony_agent.format._parser import StreamParser
 from harmony_agent.server._errors import install_error_handlers
 from harmony_agent.server._state import ServerConfig, ServerState, require_key, state_of
 from harmony_agent.tools import Tool
@@ -25,7 +26,7 @@ from harmony_agent.tools import Tool
 __all__ = ["ROUTERS", "core", "create_app"]
 
 #: Modules (in harmony_agent.server) whose ``router`` the app includes, in order.
-ROUTERS: tuple[str, ...] = ("_chat",)
+ROUTERS: tuple[str, ...] = ("_chat", "_responses")
 
 core = APIRouter()
 
@@ -73,6 +74,7 @@ def create_app(
     system: SystemContent | None = None,
     encoding: Encoding | None = None,
     owns_tools: bool = False,
+    store_size: int = 1024,
 ) -> FastAPI:
     """An OpenAI-compatible ASGI app in front of ``backend`` (run it with uvicorn).
 
@@ -91,6 +93,7 @@ def create_app(
         encoding: the harmony encoding (default: :func:`~harmony_agent.load_encoding`).
         owns_tools: close ``tools`` when the app shuts down (a worker process that
             built them for itself).
+        store_size: responses kept for ``/v1/responses``' ``previous_response_id``.
     """
     config = ServerConfig(
         model=model,
@@ -101,6 +104,7 @@ def create_app(
         tool_timeout=tool_timeout,
         reasoning=ReasoningEffort(str(reasoning).lower()),
         system=system or SystemContent(),
+        store_size=store_size,
     )
     state = ServerState(
         backend=as_backend(backend),
@@ -124,6 +128,8 @@ def create_app(
                     if inspect.isawaitable(done):
                         await done
 
+    # Build the BPE and parser tables now rather than in the first request (1-2 s).
+    StreamParser(state.encoding).feed(state.encoding.encode("warm"))
     app = FastAPI(
         title="harmony-agent", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )

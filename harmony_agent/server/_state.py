@@ -35,6 +35,8 @@ class ServerConfig:
         tool_timeout: seconds a built-in tool call may take.
         reasoning: the reasoning effort when a request names none.
         system: the harmony system message's base (identity, knowledge cutoff, date).
+        store_size: responses kept for ``previous_response_id`` (least recently used
+            dropped; 0 keeps none).
     """
 
     model: str = "gpt-oss"
@@ -45,6 +47,7 @@ class ServerConfig:
     tool_timeout: float | None = 120.0
     reasoning: ReasoningEffort = ReasoningEffort.MEDIUM
     system: SystemContent = field(default_factory=SystemContent)
+    store_size: int = 1024
 
 
 @dataclass(frozen=True, slots=True)
