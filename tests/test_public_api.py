@@ -51,6 +51,7 @@ ADDED = {
     "Backend",
     "Event",
     "RenderError",
+    "ResponseFormat",
     "ResumePolicy",
     "RunEnd",
     "StreamInterrupted",
