@@ -50,6 +50,7 @@ PENDING: set[str] = set()
 ADDED = {
     "Backend",
     "Event",
+    "Preamble",
     "RenderError",
     "ResponseFormat",
     "ResumePolicy",

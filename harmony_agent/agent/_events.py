@@ -1,7 +1,8 @@
 """The agent loop's own events, as frozen dataclasses.
 
 ``Agent.stream`` reports the parser's events (:data:`~harmony_agent.events.Event`) and
-these: :class:`ToolCallStart`, :class:`ToolResult` and, last, :class:`RunEnd`.
+these: :class:`Preamble`, :class:`ToolCallStart`, :class:`ToolResult` and, last,
+:class:`RunEnd`.
 :data:`AgentEvent` is the union of all of them; match on it exhaustively (see
 ``harmony_agent.events``).
 """
@@ -17,7 +18,23 @@ from harmony_agent.format._messages import Message
 if TYPE_CHECKING:
     from harmony_agent.agent._result import RunResult
 
-__all__ = ["AgentEvent", "RunEnd", "ToolCallStart", "ToolResult"]
+__all__ = ["AgentEvent", "Preamble", "RunEnd", "ToolCallStart", "ToolResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class Preamble:
+    """The model wrote a preamble: a ``commentary`` message to no one, meant for the user.
+
+    gpt-oss writes these before calling tools ("I'll look that up"). Reported right
+    after the message's ``MessageEnd`` (``index`` is that message's, within the
+    completion of ``turn``), so an application can show progress without showing any
+    chain of thought.
+    """
+
+    index: int
+    text: str
+    turn: int
+    type: Literal["preamble"] = field(default="preamble", init=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,4 +66,4 @@ class RunEnd:
 
 
 #: Every event a run reports: the parser's and the agent's.
-AgentEvent = Union[Event, ToolCallStart, ToolResult, RunEnd]  # noqa: UP007
+AgentEvent = Union[Event, Preamble, ToolCallStart, ToolResult, RunEnd]  # noqa: UP007
