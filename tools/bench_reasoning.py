@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_agent import ZeroLatency, add, trajectory  # tools/ is the script's directory
 
-import harmony_agent as ha  # noqa: E402
-from bench_agent import ZeroLatency, add, trajectory  # noqa: E402
+import harmony_agent as ha
 
 
 async def run(encoding: ha.Encoding, steps: int, chunk: int, budget: int | None) -> None:
