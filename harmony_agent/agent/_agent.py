@@ -104,6 +104,12 @@ class Agent:
         run_reasoning_budget: the same for the whole run; once spent, every later
             completion starts on ``final``. ``RunResult.usage`` reports
             ``reasoning_tokens`` and ``forced_answers``.
+        constrain_output: with ``output_type``, have the engine constrain the answer to
+            its JSON Schema, the ``final`` message only, never the reasoning: once the
+            model opens ``<|channel|>final<|message|>`` (or the budget forces it) the
+            stream is stopped and the rest of the message requested with
+            ``SamplingParams.json_schema`` (vLLM, SGLang, llama.cpp and Ollama honour it;
+            other backends ignore it and the answer is validated all the same).
 
     Backend failures: a run whose very first request fails before any token (server
     unreachable, HTTP 4xx) raises :class:`~harmony_agent.BackendError`; once the run has
@@ -140,6 +146,7 @@ class Agent:
         output_type: Any = None,
         reasoning_budget: int | None = None,
         run_reasoning_budget: int | None = None,
+        constrain_output: bool = False,
     ) -> None:
         self.limits = Limits(
             max_turns=max_turns,
@@ -151,6 +158,12 @@ class Agent:
         )
         self.output_type = output_type
         self._output = None if output_type is None else OutputSpec(output_type)
+        if constrain_output and self._output is None:
+            raise ValueError("constrain_output=True needs an output_type to take the schema from")
+        #: the JSON Schema the rest of a final message is constrained to (None: not asked)
+        self._schema = (
+            self._output.format.json_schema if constrain_output and self._output else None
+        )
         self.backend = as_backend(backend)
         self.tools: tuple[Tool, ...] = tuple(as_tool(t) for t in tools)
         self.instructions = instructions
@@ -324,12 +337,17 @@ class Agent:
                 finish: FinishReason | None = None
                 meter, lead = self._meter(reasoning_tokens)
                 written = len(lead)  # tokens in ``generated`` the loop wrote itself
+                watch = self._schema is not None  # constrain the final message once it opens
+                switch = False  # the final message opened: constrain the rest of it
                 if lead:  # the run's reasoning budget is spent: the answer starts now
                     forced_answers += 1
                     generated += lead
                     for event in parser.feed(lead):
                         open_start = self._note(event, ends, marks, open_start)
                         yield event
+                    if watch:  # the answer is all that is left: constrain all of it
+                        params = params.model_copy(update={"json_schema": self._schema})
+                        watch = False
                 sent = len(lead)  # tokens of ``generated`` the request's prompt holds
                 resume = Resume(self.resume, [*prompt, *lead] if lead else prompt, params)
                 attempt: tuple[list[int], SamplingParams] | None = resume.prompt, params
@@ -346,13 +364,16 @@ class Agent:
                                     if isinstance(event, MessageStart):
                                         open_start = event
                                         marks.append(event)
+                                        if watch:
+                                            switch = _opens_final(event)
                                     elif isinstance(event, MessageEnd):
                                         ends.append(event)
                                         marks.append(event)
                                         open_start = None
+                                        switch = False
                                         if (preamble := _preamble(event, turns)) is not None:
                                             yield preamble
-                                if meter is not None and meter.over(chunk, events):
+                                if switch or (meter is not None and meter.over(chunk, events)):
                                     break  # closing the stream aborts the request
                             else:
                                 break  # the completion is complete
@@ -373,20 +394,26 @@ class Agent:
                             )  # fmt: skip
                             await resume.wait()
                         continue
-                    # 1b. The analysis ran past the reasoning budget: end it, answer now.
-                    meter = None
-                    forced_answers += 1
-                    logger.info("turn %d: reasoning budget spent, forcing the answer", turns)
-                    generated += self._force_answer
-                    written += len(self._force_answer)
-                    for event in parser.feed(self._force_answer):
-                        open_start = self._note(event, ends, marks, open_start)
-                        yield event
+                    # 1b. The stream was stopped: the analysis ran past the reasoning budget
+                    # (end it and answer now), or the answer began (constrain the rest).
+                    if not switch:
+                        meter = None
+                        forced_answers += 1
+                        logger.info("turn %d: reasoning budget spent, forcing the answer", turns)
+                        generated += self._force_answer
+                        written += len(self._force_answer)
+                        for event in parser.feed(self._force_answer):
+                            open_start = self._note(event, ends, marks, open_start)
+                            yield event
                     left = params.max_tokens - (len(generated) - written)
+                    changes: dict[str, Any] = {"max_tokens": left}
+                    if watch:
+                        changes["json_schema"] = self._schema
+                    watch = switch = False
                     attempt = None
                     resumes += resume.resumes
                     if left > 0:
-                        rest = params.model_copy(update={"max_tokens": left})
+                        rest = params.model_copy(update=changes)
                         resume = Resume(self.resume, [*prompt, *generated], rest)
                         attempt, sent = (resume.prompt, rest), len(generated)
                     else:
@@ -616,6 +643,11 @@ class Agent:
             Message(role=Role.SYSTEM, content=system),
             Message(role=Role.DEVELOPER, content=developer) if has_developer else None,
         )
+
+
+def _opens_final(start: MessageStart) -> bool:
+    """Whether ``start`` opens the answer: ``final``, addressed to no one."""
+    return start.channel == "final" and start.recipient is None
 
 
 def _preamble(event: Event, turn: int) -> Preamble | None:

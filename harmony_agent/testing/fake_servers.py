@@ -107,6 +107,7 @@ class FakeVLLMServer(FakeServer):
         if top_p is not None and not 0 < top_p <= 1:
             raise RequestError(400, "top_p must be in (0, 1]", "top_p")
         check(body, "seed", "int")
+        check(body, "structured_outputs", "dict")  # e.g. {"json": schema}
         for name in (
             "stream",
             "skip_special_tokens",
@@ -217,6 +218,9 @@ _SGLANG_SAMPLING = {
     "sampling_seed": "int",
     "min_new_tokens": "int",
     "n": "int",
+    "json_schema": "str",  # a JSON Schema, as a string
+    "regex": "str",
+    "ebnf": "str",
 }
 
 
@@ -336,6 +340,7 @@ class FakeLlamaCppServer(FakeServer):
         check(body, "temperature", "number")
         check(body, "top_p", "number")
         check(body, "seed", "int")
+        check(body, "json_schema", "dict")  # a JSON Schema object constrains the output
         check(body, "stop", "strs")
         for name in ("stream", "return_tokens", "cache_prompt"):
             check(body, name, "bool")
