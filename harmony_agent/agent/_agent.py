@@ -23,21 +23,20 @@ from typing import Any, TypeVar, Union
 
 from harmony_agent.agent._aio import Expired, closing, released, run_sync, within
 from harmony_agent.agent._backend import Backend, Finish, FinishReason, SamplingParams, as_backend
-from harmony_agent.agent._events import AgentEvent, Preamble, RunEnd, ToolCallStart
+from harmony_agent.agent._events import AgentEvent, RunEnd, ToolCallStart, preamble_for
 from harmony_agent.agent._events import ToolResult as ToolResultEvent
 from harmony_agent.agent._limits import Limits
-from harmony_agent.agent._output import OutputSpec
-from harmony_agent.agent._reasoning import ReasoningMeter, analysis_tokens
+from harmony_agent.agent._output import OutputSpec, opens_answer
+from harmony_agent.agent._reasoning import analysis_tokens, meter_for
 from harmony_agent.agent._result import RunResult, StopReason, Usage
 from harmony_agent.agent._resume import Resume, ResumePolicy
-from harmony_agent.agent._turn import TurnOutcome, end_of_turn
+from harmony_agent.agent._turn import TurnOutcome, book, end_of_turn
 from harmony_agent.errors import BackendError, ConversationError, ToolError
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._conversation import Conversation
 from harmony_agent.format._encoding import Encoding, load_encoding
 from harmony_agent.format._events import Event, MessageEnd, MessageStart
 from harmony_agent.format._messages import (
-    Channel,
     DeveloperContent,
     Message,
     ReasoningEffort,
@@ -335,7 +334,8 @@ class Agent:
                 marks: list[Event] = []  # message starts and ends, to count reasoning
                 open_start: MessageStart | None = None
                 finish: FinishReason | None = None
-                meter, lead = self._meter(reasoning_tokens)
+                meter, answer_now = meter_for(self.limits, reasoning_tokens)
+                lead = self._final_header if answer_now else []
                 written = len(lead)  # tokens in ``generated`` the loop wrote itself
                 watch = self._schema is not None  # constrain the final message once it opens
                 switch = False  # the final message opened: constrain the rest of it
@@ -343,7 +343,7 @@ class Agent:
                     forced_answers += 1
                     generated += lead
                     for event in parser.feed(lead):
-                        open_start = self._note(event, ends, marks, open_start)
+                        open_start = book(event, ends, marks, open_start)
                         yield event
                     if watch:  # the answer is all that is left: constrain all of it
                         params = params.model_copy(update={"json_schema": self._schema})
@@ -365,13 +365,13 @@ class Agent:
                                         open_start = event
                                         marks.append(event)
                                         if watch:
-                                            switch = _opens_final(event)
+                                            switch = opens_answer(event)
                                     elif isinstance(event, MessageEnd):
                                         ends.append(event)
                                         marks.append(event)
                                         open_start = None
                                         switch = False
-                                        if (preamble := _preamble(event, turns)) is not None:
+                                        if (preamble := preamble_for(event, turns)) is not None:
                                             yield preamble
                                 if switch or (meter is not None and meter.over(chunk, events)):
                                     break  # closing the stream aborts the request
@@ -403,7 +403,7 @@ class Agent:
                         generated += self._force_answer
                         written += len(self._force_answer)
                         for event in parser.feed(self._force_answer):
-                            open_start = self._note(event, ends, marks, open_start)
+                            open_start = book(event, ends, marks, open_start)
                             yield event
                     left = params.max_tokens - (len(generated) - written)
                     changes: dict[str, Any] = {"max_tokens": left}
@@ -438,9 +438,9 @@ class Agent:
                 prompt_tokens += len(prompt)
                 completion_tokens += model_tokens
                 for event in tail + parser.finish():
-                    open_start = self._note(event, ends, marks, open_start)
+                    open_start = book(event, ends, marks, open_start)
                     yield event
-                    if (preamble := _preamble(event, turns)) is not None:
+                    if (preamble := preamble_for(event, turns)) is not None:
                         yield preamble
                 reasoning_tokens += analysis_tokens(generated, marks)[0]
                 new += (end.message for end in ends)
@@ -499,33 +499,6 @@ class Agent:
         if update:
             result = result.model_copy(update=update)
         yield RunEnd(result)
-
-    @staticmethod
-    def _note(
-        event: Event,
-        ends: list[MessageEnd],
-        marks: list[Event],
-        open_start: MessageStart | None,
-    ) -> MessageStart | None:
-        """Book an event that did not come from the stream; returns the open message."""
-        if isinstance(event, MessageStart):
-            marks.append(event)
-            return event
-        if isinstance(event, MessageEnd):
-            ends.append(event)
-            marks.append(event)
-            return None
-        return open_start
-
-    def _meter(self, spent: int) -> tuple[ReasoningMeter | None, list[int]]:
-        """This completion's reasoning meter (None: no budget), and the tokens it must
-        start with (``<|channel|>final<|message|>`` once the run's budget is spent)."""
-        limit, run = self.limits.reasoning_budget, self.limits.run_reasoning_budget
-        if run is not None:
-            if spent >= run:
-                return None, self._final_header
-            limit = run - spent if limit is None else min(limit, run - spent)
-        return (None if limit is None else ReasoningMeter(limit)), []
 
     # -- pieces of the loop -------------------------------------------------------------
     def _params(
@@ -643,18 +616,3 @@ class Agent:
             Message(role=Role.SYSTEM, content=system),
             Message(role=Role.DEVELOPER, content=developer) if has_developer else None,
         )
-
-
-def _opens_final(start: MessageStart) -> bool:
-    """Whether ``start`` opens the answer: ``final``, addressed to no one."""
-    return start.channel == "final" and start.recipient is None
-
-
-def _preamble(event: Event, turn: int) -> Preamble | None:
-    """The :class:`Preamble` event a message end makes, if it is one."""
-    if not isinstance(event, MessageEnd):
-        return None
-    m = event.message
-    if m.channel is Channel.COMMENTARY and m.recipient is None and m.role is Role.ASSISTANT:
-        return Preamble(event.index, m.text, turn)
-    return None

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Union
 
-from harmony_agent.format._events import Event
-from harmony_agent.format._messages import Message
+from harmony_agent.format._events import Event, MessageEnd
+from harmony_agent.format._messages import Channel, Message, Role
 
 if TYPE_CHECKING:
     from harmony_agent.agent._result import RunResult
 
-__all__ = ["AgentEvent", "Preamble", "RunEnd", "ToolCallStart", "ToolResult"]
+__all__ = ["AgentEvent", "Preamble", "RunEnd", "ToolCallStart", "ToolResult", "preamble_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +67,13 @@ class RunEnd:
 
 #: Every event a run reports: the parser's and the agent's.
 AgentEvent = Union[Event, Preamble, ToolCallStart, ToolResult, RunEnd]  # noqa: UP007
+
+
+def preamble_for(event: Event, turn: int) -> Preamble | None:
+    """The :class:`Preamble` a parser event stands for, if it ends one (else None)."""
+    if not isinstance(event, MessageEnd):
+        return None
+    m = event.message
+    if m.channel is Channel.COMMENTARY and m.recipient is None and m.role is Role.ASSISTANT:
+        return Preamble(event.index, m.text, turn)
+    return None

@@ -16,8 +16,9 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from harmony_agent.format._content import ResponseFormat
+from harmony_agent.format._events import MessageStart
 
-__all__ = ["OutputSpec"]
+__all__ = ["OutputSpec", "opens_answer"]
 
 _FENCE = re.compile(r"```[ \t]*(?:json5?|JSON)?[ \t]*\r?\n?(.*?)```", re.DOTALL)
 _OPENERS = re.compile(r"[\[{]")
@@ -84,6 +85,11 @@ class OutputSpec:
             f"Your answer does not match the response format {self.format.name}: "
             f"{'; '.join(parts)}. Reply with only the corrected JSON."
         )
+
+
+def opens_answer(start: MessageStart) -> bool:
+    """Whether ``start`` opens the answer: ``final``, addressed to no one."""
+    return start.channel == "final" and start.recipient is None
 
 
 def _is_bad_json(exc: ValidationError) -> bool:

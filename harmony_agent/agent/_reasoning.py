@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harmony_agent.agent._limits import Limits
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._events import ContentDelta, Event, MessageEnd, MessageStart
 
-__all__ = ["ReasoningMeter", "analysis_tokens"]
+__all__ = ["ReasoningMeter", "analysis_tokens", "meter_for"]
 
 _ANALYSIS = "analysis"
 #: Tokens that end a message's text (``<|start|>``: a lenient parser's cut message).
@@ -85,3 +86,19 @@ class ReasoningMeter:
             counted, self.thinking = analysis_tokens(chunk, events, self.thinking)
             self.tokens += counted
         return self.thinking and self.tokens > self.limit
+
+
+def meter_for(limits: Limits, spent: int) -> tuple[ReasoningMeter | None, bool]:
+    """The meter of a run's next completion (None: no budget applies), and whether it
+    must answer at once (the run's budget is spent: it starts on ``final``).
+
+    Args:
+        limits: the agent's limits.
+        spent: the analysis tokens the run's completions wrote so far.
+    """
+    limit, run = limits.reasoning_budget, limits.run_reasoning_budget
+    if run is not None:
+        if spent >= run:
+            return None, True
+        limit = run - spent if limit is None else min(limit, run - spent)
+    return (None if limit is None else ReasoningMeter(limit)), False

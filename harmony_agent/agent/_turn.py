@@ -8,10 +8,10 @@ from typing import Literal, Union
 from harmony_agent.agent._result import StopReason
 from harmony_agent.errors import BackendError
 from harmony_agent.format import _tokens as T
-from harmony_agent.format._events import MessageEnd
+from harmony_agent.format._events import Event, MessageEnd, MessageStart
 from harmony_agent.format._messages import Channel
 
-__all__ = ["TurnOutcome", "end_of_turn"]
+__all__ = ["TurnOutcome", "book", "end_of_turn"]
 
 #: What a finished completion leads to: a reason to stop the run, a tool call to answer,
 #: or (a message ended with ``<|end|>``) another completion.
@@ -48,3 +48,24 @@ def end_of_turn(
     if message.recipient is not None:
         return "call"
     return "continue"
+
+
+def book(
+    event: Event,
+    ends: list[MessageEnd],
+    marks: list[Event],
+    open_start: MessageStart | None,
+) -> MessageStart | None:
+    """Record a parser event in a completion's lists; returns the message still open.
+
+    ``ends`` collects message ends, ``marks`` starts and ends (for counting reasoning).
+    The agent loop does the same inline for the streamed tokens.
+    """
+    if isinstance(event, MessageStart):
+        marks.append(event)
+        return event
+    if isinstance(event, MessageEnd):
+        ends.append(event)
+        marks.append(event)
+        return None
+    return open_start
