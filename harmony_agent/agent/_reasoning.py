@@ -51,7 +51,10 @@ def analysis_tokens(
             channel = event.channel  # type: ignore[union-attr]
             if channel is not None:  # a header-less message has no <|message|>
                 pos = _find(tokens, T.MESSAGE, pos) + 1
-            opened = pos if channel == _ANALYSIS else -1
+            # code sent from the analysis channel (``analysis to=python``) is a tool
+            # call, not reasoning
+            reasoning = channel == _ANALYSIS and event.recipient is None  # type: ignore[union-attr]
+            opened = pos if reasoning else -1
         elif kind is MessageEnd:
             end = min(_find(tokens, t, pos) for t in _TERMINATORS)
             if opened >= 0:

@@ -120,6 +120,19 @@ def test_reasoning_tokens_do_not_depend_on_chunking(encoding: ha.Encoding, chunk
     assert result.usage.reasoning_tokens == expected
 
 
+def test_code_sent_from_the_analysis_channel_is_not_reasoning(encoding: ha.Encoding) -> None:
+    text = (
+        "<|channel|>analysis<|message|>Compute it.<|end|>"
+        "<|start|>assistant<|channel|>analysis to=python code<|message|>"
+        + "x = 1\n" * 50
+        + "print(x)<|call|>"
+    )
+    backend = Scripted([text, "<|channel|>final<|message|>1<|return|>"])
+    result = ha.Agent(backend, reasoning_budget=10).run("?")  # (no python: an error answer)
+    assert result.final_text == "1" and result.usage.forced_answers == 0
+    assert result.usage.reasoning_tokens == len(encoding.encode_ordinary("Compute it."))
+
+
 def test_analysis_tokens_per_chunk_add_up(encoding: ha.Encoding) -> None:
     tokens = encoding.encode(
         "<|channel|>analysis<|message|>a b c<|end|><|start|>assistant<|channel|>final<|message|>x",
