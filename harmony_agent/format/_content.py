@@ -144,6 +144,14 @@ class DeveloperContent(BaseModel):
 
     _check_tools = field_validator("tools")(unique_namespaces)
 
+    @field_validator("response_formats")
+    @classmethod
+    def _unique_formats(cls, value: tuple[ResponseFormat, ...]) -> tuple[ResponseFormat, ...]:
+        names = [f.name for f in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"response formats must have unique names, got {names}")
+        return value
+
     def with_function_tools(
         self, tools: Iterable[ToolSpec | Mapping[str, Any]]
     ) -> DeveloperContent:

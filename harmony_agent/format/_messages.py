@@ -237,7 +237,18 @@ class Message(BaseModel):
         return cls.from_harmony_dict(obj.to_dict())
 
     def to_openai_harmony(self) -> openai_harmony.Message:
-        """Convert to an ``openai_harmony.Message`` (needs the openai-harmony package)."""
+        """Convert to an ``openai_harmony.Message`` (needs the openai-harmony package).
+
+        Raises:
+            ValueError: a developer message with response formats, which openai-harmony
+                0.0.8 cannot hold (``harmony_agent.compat`` keeps them).
+        """
+        if isinstance(self.content, DeveloperContent) and self.content.response_formats:
+            raise ValueError(
+                "openai-harmony 0.0.8 has no response formats, so this developer message "
+                "would lose its # Response Formats section; render it with harmony_agent, "
+                "or convert it to harmony_agent.compat.openai_harmony, which keeps them"
+            )
         import openai_harmony
 
         return openai_harmony.Message.from_dict(self.to_harmony_dict())

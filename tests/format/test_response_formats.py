@@ -123,3 +123,14 @@ def test_compat_layer_keeps_and_renders_the_formats(encoding: ha.Encoding) -> No
     enc = co.load_harmony_encoding(co.HarmonyEncodingName.HARMONY_GPT_OSS)
     conversation = co.Conversation.from_messages([theirs])
     assert enc.render_conversation(conversation) == encoding.render(message)
+
+
+def test_names_are_unique_and_openai_harmony_cannot_hold_formats() -> None:
+    fmt = ha.ResponseFormat(name="x", json_schema={})
+    with pytest.raises(ValidationError, match="unique names"):
+        ha.DeveloperContent(response_formats=(fmt, fmt))
+    message = ha.Message.developer("Hi", response_formats=[fmt])
+    with pytest.raises(ValueError, match=r"openai-harmony 0\.0\.8 has no response formats"):
+        message.to_openai_harmony()
+    with pytest.raises(ValueError, match="no response formats"):
+        ha.Conversation([message]).to_openai_harmony()
