@@ -268,7 +268,7 @@ class Agent:
         raise AssertionError("the agent loop ended without a RunEnd event")  # pragma: no cover
 
     def stream(self, input: AgentInput) -> AsyncGenerator[AgentEvent, None]:
-        """The run as events: the parser's events, tool calls and results, then ``RunEnd``.
+        """The run as events: parser events, preambles, tool calls and results, ``RunEnd``.
 
         Message indices in parser events count within one completion. Closing the
         generator early (``await events.aclose()``, or ``contextlib.aclosing``) aborts
