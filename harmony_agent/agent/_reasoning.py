@@ -30,6 +30,17 @@ def _find(tokens: Sequence[int], token: int, start: int) -> int:
         return len(tokens)
 
 
+def _text_end(tokens: Sequence[int], start: int) -> int:
+    """Where the message text that starts at ``start`` ends (its terminator)."""
+    end = len(tokens)
+    for token in _TERMINATORS:
+        try:
+            end = tokens.index(token, start, end)  # only before the nearest one so far
+        except ValueError:
+            pass
+    return end
+
+
 def analysis_tokens(
     tokens: Sequence[int], events: Sequence[Event], thinking: bool = False
 ) -> tuple[int, bool]:
@@ -56,7 +67,7 @@ def analysis_tokens(
             reasoning = channel == _ANALYSIS and event.recipient is None  # type: ignore[union-attr]
             opened = pos if reasoning else -1
         elif kind is MessageEnd:
-            end = min(_find(tokens, t, pos) for t in _TERMINATORS)
+            end = _text_end(tokens, pos)
             if opened >= 0:
                 count += end - opened
                 opened = -1
