@@ -37,7 +37,7 @@ def _text_end(tokens: Sequence[int], start: int) -> int:
         try:
             end = tokens.index(token, start, end)  # only before the nearest one so far
         except ValueError:
-            pass
+            continue
     return end
 
 
