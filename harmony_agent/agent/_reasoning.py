@@ -19,8 +19,10 @@ from harmony_agent.format._events import ContentDelta, Event, MessageEnd, Messag
 __all__ = ["ReasoningMeter", "analysis_tokens", "meter_for"]
 
 _ANALYSIS = "analysis"
-#: Tokens that end a message's text (``<|start|>``: a lenient parser's cut message).
-_TERMINATORS = (T.END, T.CALL, T.RETURN, T.START)
+#: The token that ended a message's text, by ``MessageEnd.stop`` (a cut message ends at
+#: the ``<|start|>`` the lenient parser met, or at the end of the tokens). Searching for
+#: the one token known to be there keeps ``list.index`` from raising (costly) as a rule.
+_TERMINATOR = {"end": T.END, "call": T.CALL, "return": T.RETURN, "incomplete": T.START}
 
 
 def _find(tokens: Sequence[int], token: int, start: int) -> int:
@@ -28,17 +30,6 @@ def _find(tokens: Sequence[int], token: int, start: int) -> int:
         return tokens.index(token, start)
     except ValueError:
         return len(tokens)
-
-
-def _text_end(tokens: Sequence[int], start: int) -> int:
-    """Where the message text that starts at ``start`` ends (its terminator)."""
-    end = len(tokens)
-    for token in _TERMINATORS:
-        try:
-            end = tokens.index(token, start, end)  # only before the nearest one so far
-        except ValueError:
-            continue
-    return end
 
 
 def analysis_tokens(
@@ -67,7 +58,7 @@ def analysis_tokens(
             reasoning = channel == _ANALYSIS and event.recipient is None  # type: ignore[union-attr]
             opened = pos if reasoning else -1
         elif kind is MessageEnd:
-            end = _text_end(tokens, pos)
+            end = _find(tokens, _TERMINATOR[event.stop], pos)  # type: ignore[union-attr]
             if opened >= 0:
                 count += end - opened
                 opened = -1
