@@ -318,8 +318,8 @@ def _script(name: str, *args: str) -> None:
 
 
 SECTIONS = [
-    "load", "render", "parse", "parser-workloads", "compat", "agent", "concurrency", "python",
-    "browser", "mcp", "engines",
+    "load", "render", "parse", "parser-workloads", "compat", "agent", "reasoning",
+    "concurrency", "python", "browser", "mcp", "engines",
 ]  # fmt: skip
 
 
@@ -348,6 +348,9 @@ def main(argv: list[str]) -> None:
     if "agent" in wanted:
         print("agent loop overhead per step, zero-latency backend (tools/bench_agent.py)")
         _script("bench_agent.py")
+    if "reasoning" in wanted:
+        print("reasoning budget check, off vs on (tools/bench_reasoning.py)")
+        _script("bench_reasoning.py", "--compare", "--steps", "100")
     if "concurrency" in wanted:
         bench_concurrency(enc)
     if "python" in wanted:
