@@ -3,8 +3,8 @@
 Parser events (``StreamParser.feed``/``finish``; defined in the format layer):
 :class:`MessageStart`, :class:`ContentDelta`, :class:`MessageEnd`, :class:`ParseIssue`.
 Agent events (``Agent.stream``; defined in the agent layer), in addition:
-:class:`ToolCallStart`, :class:`ToolResult`, :class:`RunEnd`. This module only gathers
-them in one place.
+:class:`Preamble`, :class:`ToolCallStart`, :class:`ToolResult`, :class:`RunEnd`. This
+module only gathers them in one place.
 
 Each event has a ``type`` literal, so a ``match`` over :data:`AgentEvent` (or
 :data:`Event`) can be checked exhaustively by a type checker::
@@ -13,7 +13,7 @@ Each event has a ``type`` literal, so a ``match`` over :data:`AgentEvent` (or
 
     match event:
         case MessageStart() | ContentDelta() | MessageEnd() | ParseIssue(): ...
-        case ToolCallStart() | ToolResult(): ...
+        case Preamble() | ToolCallStart() | ToolResult(): ...
         case RunEnd(): ...
         case _:
             assert_never(event)
@@ -21,7 +21,7 @@ Each event has a ``type`` literal, so a ``match`` over :data:`AgentEvent` (or
 
 from __future__ import annotations
 
-from harmony_agent.agent._events import AgentEvent, RunEnd, ToolCallStart, ToolResult
+from harmony_agent.agent._events import AgentEvent, Preamble, RunEnd, ToolCallStart, ToolResult
 from harmony_agent.format._events import (
     ContentDelta,
     Event,
@@ -38,6 +38,7 @@ __all__ = [
     "MessageEnd",
     "MessageStart",
     "ParseIssue",
+    "Preamble",
     "RunEnd",
     "StopKind",
     "ToolCallStart",

@@ -65,3 +65,17 @@ def test_getting_started_examples(script: str, expected: str):
     out = _run(script)
     assert expected in out
     assert "SECRET-REASONING" not in out  # the web handler streams no chain of thought
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("typed_answer.py", "(scripted) Sintra: 1.5 h, 12 EUR\nturns: 2, stop_reason: final"),
+        ("reasoning_budget.py", "reasoning tokens: 65, forced answers: 1"),
+        ("preambles.py", "the user saw: Looking up the trains to Porto. | (scripted) Take"),
+    ],
+)
+def test_typed_answer_budget_and_preamble_examples(script: str, expected: str):
+    out = _run(script)
+    assert expected in out
+    assert "SECRET-REASONING" not in out

@@ -50,7 +50,9 @@ PENDING: set[str] = set()
 ADDED = {
     "Backend",
     "Event",
+    "Preamble",
     "RenderError",
+    "ResponseFormat",
     "ResumePolicy",
     "RunEnd",
     "StreamInterrupted",

@@ -313,12 +313,12 @@ def bench_concurrency(enc: ha.Encoding) -> None:
             )
 
 
-def _script(name: str, title: str) -> Section:
-    """A section that runs ``tools/<name>`` in its own process."""
+def _script(name: str, title: str, *args: str) -> Section:
+    """A section that runs ``tools/<name> [args]`` in its own process."""
 
     def run(enc: ha.Encoding, oh: Any, oe: Any) -> None:
         print(f"{title} (tools/{name})", flush=True)
-        subprocess.run([sys.executable, str(ROOT / "tools" / name)], check=False)
+        subprocess.run([sys.executable, str(ROOT / "tools" / name), *args], check=False)
 
     return run
 
@@ -332,6 +332,9 @@ SECTIONS: dict[str, Section] = {
     "parser-workloads": _script("bench_parser.py", "streaming parser on three 20k-token workloads"),
     "compat": _script("bench_compat.py", "compat layer, drop-in openai_harmony"),
     "agent": _script("bench_agent.py", "agent loop overhead per step, zero-latency backend"),
+    "reasoning": _script(
+        "bench_reasoning.py", "reasoning budget check, off vs on", "--compare", "--steps", "100"
+    ),
     "concurrency": lambda enc, oh, oe: bench_concurrency(enc),
     "python": _script("bench_python.py", "python tool: per-call overhead, warm start, start-up"),
     "browser": _script("bench_browser.py", "browser tool: open a 1 MB page, local index search"),

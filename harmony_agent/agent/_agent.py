@@ -23,12 +23,14 @@ from typing import Any, TypeVar, Union
 
 from harmony_agent.agent._aio import Expired, closing, released, run_sync, within
 from harmony_agent.agent._backend import Backend, Finish, FinishReason, SamplingParams, as_backend
-from harmony_agent.agent._events import AgentEvent, RunEnd, ToolCallStart
+from harmony_agent.agent._events import AgentEvent, RunEnd, ToolCallStart, preamble_for
 from harmony_agent.agent._events import ToolResult as ToolResultEvent
 from harmony_agent.agent._limits import Limits
+from harmony_agent.agent._output import OutputSpec, opens_answer
+from harmony_agent.agent._reasoning import analysis_tokens, meter_for
 from harmony_agent.agent._result import RunResult, StopReason, Usage
 from harmony_agent.agent._resume import Resume, ResumePolicy
-from harmony_agent.agent._turn import TurnOutcome, end_of_turn, handed_back
+from harmony_agent.agent._turn import TurnOutcome, book, end_of_turn, handed_back
 from harmony_agent.errors import BackendError, ConversationError, ToolError
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._conversation import Conversation
@@ -87,6 +89,26 @@ class Agent:
             date); the agent sets its reasoning effort and the built-in tools.
         encoding: the harmony encoding (default: :func:`~harmony_agent.load_encoding`).
         render_config: how conversations are rendered between runs.
+        output_type: a pydantic model, or any type pydantic can validate: the developer
+            message declares its JSON Schema (``# Response Formats``), the final answer
+            is parsed (a code fence or text around one JSON value is tolerated) and
+            validated into ``RunResult.output``. An answer that fails goes back to the
+            model as a short correction (a user message) and it answers again, within
+            ``max_turns``; a run whose answers never validate ends with
+            ``stop_reason="invalid_output"`` and the last error in ``RunResult.error``.
+        reasoning_budget: the most ``analysis`` tokens one completion may write. Past
+            it the stream is closed (which aborts an HTTP request), the loop appends
+            ``<|end|><|start|>assistant<|channel|>final<|message|>`` and the model
+            answers from the reasoning it has. Checked per chunk the backend delivers.
+        run_reasoning_budget: the same for the whole run; once spent, every later
+            completion starts on ``final``. ``RunResult.usage`` reports
+            ``reasoning_tokens`` and ``forced_answers``.
+        constrain_output: with ``output_type``, have the engine constrain the answer to
+            its JSON Schema, the ``final`` message only, never the reasoning: once the
+            model opens ``<|channel|>final<|message|>`` (or the budget forces it) the
+            stream is stopped and the rest of the message requested with
+            ``SamplingParams.json_schema`` (vLLM, SGLang, llama.cpp and Ollama honour it;
+            other backends ignore it and the answer is validated all the same).
 
     Backend failures: a run whose very first request fails before any token (server
     unreachable, HTTP 4xx) raises :class:`~harmony_agent.BackendError`; once the run has
@@ -95,8 +117,9 @@ class Agent:
     ``RunResult.incomplete``). ``run``, ``arun``, ``stream`` and ``run_many`` all do
     this alike.
 
-    ``max_turns``, ``token_budget``, ``context_window`` and ``tool_timeout`` are kept
-    together in ``agent.limits`` (a frozen :class:`~harmony_agent.agent.Limits`).
+    ``max_turns``, ``token_budget``, ``context_window``, ``tool_timeout`` and the reasoning
+    budgets are kept together in ``agent.limits`` (a frozen
+    :class:`~harmony_agent.agent.Limits`).
 
     The agent keeps no state between runs; one agent may serve many concurrent runs.
     The prompt list a backend receives belongs to the agent and grows after the call:
@@ -119,12 +142,26 @@ class Agent:
         system: SystemContent | None = None,
         encoding: Encoding | None = None,
         render_config: RenderConfig | None = None,
+        output_type: Any = None,
+        reasoning_budget: int | None = None,
+        run_reasoning_budget: int | None = None,
+        constrain_output: bool = False,
     ) -> None:
         self.limits = Limits(
             max_turns=max_turns,
             token_budget=token_budget,
             context_window=context_window,
             tool_timeout=tool_timeout,
+            reasoning_budget=reasoning_budget,
+            run_reasoning_budget=run_reasoning_budget,
+        )
+        self.output_type = output_type
+        self._output = None if output_type is None else OutputSpec(output_type)
+        if constrain_output and self._output is None:
+            raise ValueError("constrain_output=True needs an output_type to take the schema from")
+        #: the JSON Schema the rest of a final message is constrained to (None: not asked)
+        self._schema = (
+            self._output.format.json_schema if constrain_output and self._output else None
         )
         self.backend = as_backend(backend)
         self.tools: tuple[Tool, ...] = tuple(as_tool(t) for t in tools)
@@ -143,6 +180,10 @@ class Agent:
         self._routes = route_table(self.tools)
         self.system_message, self.developer_message = self._prelude(self._system)
         self._start_assistant = [T.START, *self.encoding.encode_ordinary(Role.ASSISTANT.value)]
+        # What the loop writes to make the model answer: from inside an analysis message,
+        # and at the start of a completion.
+        self._final_header = [T.CHANNEL, *self.encoding.encode_ordinary("final"), T.MESSAGE]
+        self._force_answer = [T.END, *self._start_assistant, *self._final_header]
         self._stops = frozenset(sampling.stop_tokens or ())
 
     def __repr__(self) -> str:
@@ -169,6 +210,16 @@ class Agent:
     def tool_timeout(self) -> float | None:
         """See :class:`~harmony_agent.agent.Limits`."""
         return self.limits.tool_timeout
+
+    @property
+    def reasoning_budget(self) -> int | None:
+        """See :class:`~harmony_agent.agent.Limits`."""
+        return self.limits.reasoning_budget
+
+    @property
+    def run_reasoning_budget(self) -> int | None:
+        """See :class:`~harmony_agent.agent.Limits`."""
+        return self.limits.run_reasoning_budget
 
     # -- public API -------------------------------------------------------------------
     def with_tools(self, tools: Iterable[Tool | Callable[..., Any]]) -> Agent:
@@ -217,7 +268,7 @@ class Agent:
         raise AssertionError("the agent loop ended without a RunEnd event")  # pragma: no cover
 
     def stream(self, input: AgentInput) -> AsyncGenerator[AgentEvent, None]:
-        """The run as events: the parser's events, tool calls and results, then ``RunEnd``.
+        """The run as events: parser events, preambles, tool calls and results, ``RunEnd``.
 
         Message indices in parser events count within one completion. Closing the
         generator early (``await events.aclose()``, or ``contextlib.aclosing``) aborts
@@ -258,14 +309,17 @@ class Agent:
         )
         new: list[Message] = []
         prompt_tokens = completion_tokens = turns = resumes = tool_errors = 0
+        reasoning_tokens = forced_answers = 0
         stop: StopReason | None = None
         error: BackendError | None = None
         ends: list[MessageEnd] = []  # the messages of the latest completion
+        output: Any = None
+        invalid: str | None = None  # why the latest answer did not validate
 
         async with self._sessions() as tools:
             while stop is None:
                 if turns == self.limits.max_turns:
-                    stop = "max_turns"
+                    stop = "max_turns" if invalid is None else "invalid_output"
                     break
                 params, limited_by = self._params(len(prompt), completion_tokens)
                 if params is None:
@@ -277,10 +331,26 @@ class Agent:
                 parser.reset()
                 generated: list[int] = []
                 ends = []
+                marks: list[Event] = []  # message starts and ends, to count reasoning
                 open_start: MessageStart | None = None
                 finish: FinishReason | None = None
-                resume = Resume(self.resume, prompt, params)
-                attempt: tuple[list[int], SamplingParams] | None = (prompt, params)
+                meter, answer_now = meter_for(self.limits, reasoning_tokens)
+                lead = self._final_header if answer_now else []
+                written = len(lead)  # tokens in ``generated`` the loop wrote itself
+                watch = self._schema is not None  # constrain the final message once it opens
+                switch = False  # the final message opened: constrain the rest of it
+                if lead:  # the run's reasoning budget is spent: the answer starts now
+                    forced_answers += 1
+                    generated += lead
+                    for event in parser.feed(lead):
+                        open_start = book(event, ends, marks, open_start)
+                        yield event
+                    if watch:  # the answer is all that is left: constrain all of it
+                        params = params.model_copy(update={"json_schema": self._schema})
+                        watch = False
+                sent = len(lead)  # tokens of ``generated`` the request's prompt holds
+                resume = Resume(self.resume, [*prompt, *lead] if lead else prompt, params)
+                attempt: tuple[list[int], SamplingParams] | None = resume.prompt, params
                 while attempt is not None:
                     try:
                         async with closing(self.backend.stream(*attempt)) as chunks:
@@ -288,32 +358,70 @@ class Agent:
                                 if isinstance(chunk, Finish):
                                     finish = chunk.reason
                                 generated += chunk
-                                for event in parser.feed(chunk):
+                                events = parser.feed(chunk)
+                                for event in events:
+                                    yield event
                                     if isinstance(event, MessageStart):
                                         open_start = event
+                                        marks.append(event)
+                                        if watch:
+                                            switch = opens_answer(event)
                                     elif isinstance(event, MessageEnd):
                                         ends.append(event)
+                                        marks.append(event)
                                         open_start = None
-                                    yield event
-                        break
+                                        switch = False
+                                        if (preamble := preamble_for(event, turns)) is not None:
+                                            yield preamble
+                                if switch or (meter is not None and meter.over(chunk, events)):
+                                    break  # closing the stream aborts the request
+                            else:
+                                break  # the completion is complete
                     except BackendError as exc:
                         try:
-                            attempt = resume.after(exc, generated)
+                            attempt = resume.after(exc, generated[sent:] if sent else generated)
                         except BackendError as final:
-                            if not generated and completion_tokens == 0:
+                            if len(generated) == written and completion_tokens == 0:
                                 raise  # the run produced nothing: the caller's error
                             error = final
                             break
-                    if attempt is None:
-                        finish = "length"  # it broke with max_tokens used up
+                        if attempt is None:
+                            finish = "length"  # it broke with max_tokens used up
+                        else:
+                            logger.warning(
+                                "turn %d: resuming the completion (resume %d): %s",
+                                turns, resume.resumes, resume.cut,
+                            )  # fmt: skip
+                            await resume.wait()
+                        continue
+                    # 1b. The stream was stopped: the analysis ran past the reasoning budget
+                    # (end it and answer now), or the answer began (constrain the rest).
+                    if not switch:
+                        meter = None
+                        forced_answers += 1
+                        logger.info("turn %d: reasoning budget spent, forcing the answer", turns)
+                        generated += self._force_answer
+                        written += len(self._force_answer)
+                        for event in parser.feed(self._force_answer):
+                            open_start = book(event, ends, marks, open_start)
+                            yield event
+                    left = params.max_tokens - (len(generated) - written)
+                    changes: dict[str, Any] = {"max_tokens": left}
+                    if watch:
+                        changes["json_schema"] = self._schema
+                    watch = switch = False
+                    attempt = None
+                    resumes += resume.resumes
+                    if left > 0:
+                        rest = params.model_copy(update=changes)
+                        resume = Resume(self.resume, [*prompt, *generated], rest)
+                        attempt, sent = (resume.prompt, rest), len(generated)
                     else:
-                        logger.warning(
-                            "turn %d: resuming the completion (resume %d): %s",
-                            turns, resume.resumes, resume.cut,
-                        )  # fmt: skip
-                        await resume.wait()
+                        resume = Resume(self.resume, prompt, params)  # nothing to resume
+                        finish = "length"
                 resumes += resume.resumes
-                truncated = finish == "length" or len(generated) >= params.max_tokens
+                model_tokens = len(generated) - written
+                truncated = finish == "length" or model_tokens >= params.max_tokens
                 tail: list[Event] = []  # events of a restored stop token
                 if (
                     error is None
@@ -326,14 +434,15 @@ class Agent:
                     stop_token = stop_token_for(open_start.recipient)
                     generated.append(stop_token)
                     tail = parser.feed(stop_token)
+                    model_tokens += 1  # a restored stop token counts: the model made it
                 prompt_tokens += len(prompt)
-                completion_tokens += len(
-                    generated
-                )  # a restored stop token counts: the model made it
+                completion_tokens += model_tokens
                 for event in tail + parser.finish():
-                    if isinstance(event, MessageEnd):
-                        ends.append(event)
+                    open_start = book(event, ends, marks, open_start)
                     yield event
+                    if (preamble := preamble_for(event, turns)) is not None:
+                        yield preamble
+                reasoning_tokens += analysis_tokens(generated, marks)[0]
                 new += (end.message for end in ends)
                 prompt += generated
 
@@ -355,17 +464,42 @@ class Agent:
                     prompt += self._start_assistant
                 elif outcome == "continue":
                     prompt += self._start_assistant  # a message ended with <|end|>: go on
+                elif outcome == "final" and self._output is not None:
+                    # 4. A typed answer: validate it, or tell the model what to fix.
+                    assert last is not None
+                    output, invalid = self._output.parse(last.message.text)
+                    if invalid is None:
+                        stop = "final"
+                    else:
+                        logger.info("turn %d: the answer did not validate: %s", turns, invalid)
+                        new.append(Message.user(invalid))
+                        prompt = encoding.render_conversation_for_completion(
+                            Conversation.unchecked([*start.messages, *new]),
+                            Role.ASSISTANT,
+                            self.render_config,
+                        )
                 else:
                     stop = outcome
         incomplete = bool(ends) and ends[-1].stop == "incomplete"
 
         usage = Usage(
-            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, resumes=resumes
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            resumes=resumes,
+            reasoning_tokens=reasoning_tokens,
+            forced_answers=forced_answers,
         )
         assert stop is not None  # the loop ends only once it has a reason
         result = self._result(start, new, stop, usage, turns, incomplete, error)
+        update: dict[str, Any] = {}
         if tool_errors:
-            result = result.model_copy(update={"tool_errors": tool_errors})
+            update["tool_errors"] = tool_errors
+        if output is not None and invalid is None:
+            update["output"] = output
+        if stop == "invalid_output":
+            update["error"] = invalid
+        if update:
+            result = result.model_copy(update=update)
         yield RunEnd(result)
 
     # -- pieces of the loop -------------------------------------------------------------
@@ -473,7 +607,13 @@ class Agent:
                 system = system.with_tools(namespace)
             else:
                 developer = developer.with_tools(namespace)
-        has_developer = developer.instructions is not None or bool(developer.tools)
+        if self._output is not None:
+            developer = developer.with_response_format(self._output.format)
+        has_developer = (
+            developer.instructions is not None
+            or bool(developer.tools)
+            or bool(developer.response_formats)
+        )
         return (
             Message(role=Role.SYSTEM, content=system),
             Message(role=Role.DEVELOPER, content=developer) if has_developer else None,

@@ -20,6 +20,12 @@ class SamplingParams(BaseModel):
 
     ``stop_tokens`` None means the harmony action stops (``<|return|>``, ``<|call|>``);
     the agent always fills it in before calling a backend.
+
+    ``json_schema`` asks the engine to constrain the completion to JSON following that
+    schema, where it can (vLLM ``structured_outputs.json``, SGLang ``json_schema``,
+    llama.cpp ``json_schema``, Ollama ``format``; other backends ignore it). The agent
+    sets it only for the rest of a ``final`` message (``Agent(constrain_output=True)``),
+    never for the reasoning.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -29,6 +35,7 @@ class SamplingParams(BaseModel):
     top_p: float = Field(default=1.0, gt=0.0, le=1.0)
     stop_tokens: tuple[int, ...] | None = None
     seed: int | None = None
+    json_schema: dict[str, Any] | None = None
 
 
 class Finish(tuple[int, ...]):

@@ -19,12 +19,19 @@ class Limits:
             its completion would overflow it (None: unchecked).
         tool_timeout: seconds before a tool call is abandoned and reported to the model
             as timed out (a tool's own ``timeout`` wins; None: wait forever).
+        reasoning_budget: the most ``analysis`` tokens one completion may write; past
+            it the stream is closed (aborting the request) and the model is made to
+            answer on ``final`` from the reasoning it has (None: no budget).
+        run_reasoning_budget: the same over the whole run, all completions together;
+            once it is spent, every later completion starts on ``final`` (None: none).
     """
 
     max_turns: int = 32
     token_budget: int | None = None
     context_window: int | None = None
     tool_timeout: float | None = 300.0
+    reasoning_budget: int | None = None
+    run_reasoning_budget: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_turns < 1:
@@ -35,3 +42,9 @@ class Limits:
         ):
             if value is not None and value < 1:
                 raise ValueError(f"{label} must be positive or None, got {value}")
+        for label, value in (
+            ("reasoning_budget", self.reasoning_budget),
+            ("run_reasoning_budget", self.run_reasoning_budget),
+        ):
+            if value is not None and value < 0:
+                raise ValueError(f"{label} must be 0 (answer at once), more, or None, got {value}")

@@ -5,9 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SkipValidation,
+    TypeAdapter,
+    field_serializer,
+    field_validator,
+)
+from pydantic_core import to_jsonable_python
 
 from harmony_agent.errors import ConversationError
 from harmony_agent.format._conversation import Conversation
@@ -28,6 +37,9 @@ __all__ = ["RunResult", "StopReason", "Usage"]
 #: ``error``: the run raised (only in :func:`run_many` results; ``error`` says what).
 #: ``tool_call``: the model called a client-side tool (:class:`~harmony_agent.tools.ClientTool`);
 #: the call is in :attr:`RunResult.pending_calls` for the caller to run.
+#: ``invalid_output``: with ``output_type`` set, the model's answers never validated
+#: within ``max_turns`` (each failure went back to it as a correction); ``error`` holds
+#: the last validation error, ``final_text`` the last answer, ``output`` stays None.
 StopReason = Literal[
     "final",
     "tool_call",
@@ -38,9 +50,11 @@ StopReason = Literal[
     "context_window",
     "interrupted",
     "error",
+    "invalid_output",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+_T = TypeVar("_T")
 
 
 class Usage(BaseModel):
@@ -49,6 +63,9 @@ class Usage(BaseModel):
     ``prompt_tokens`` counts each completion's whole prompt (what an API bills; a server
     with prefix caching recomputes only the appended part), once per completion even
     when its stream was resumed; ``resumes`` counts those resumes.
+    ``reasoning_tokens`` counts the tokens written on the ``analysis`` channel (message
+    bodies, headers excluded) and ``forced_answers`` the completions the reasoning budget
+    cut short and turned to ``final``.
     """
 
     model_config = _FROZEN
@@ -56,6 +73,8 @@ class Usage(BaseModel):
     prompt_tokens: int = Field(default=0, ge=0)
     completion_tokens: int = Field(default=0, ge=0)
     resumes: int = Field(default=0, ge=0)
+    reasoning_tokens: int = Field(default=0, ge=0)
+    forced_answers: int = Field(default=0, ge=0)
 
     @property
     def total_tokens(self) -> int:
@@ -67,6 +86,8 @@ class Usage(BaseModel):
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             resumes=self.resumes + other.resumes,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+            forced_answers=self.forced_answers + other.forced_answers,
         )
 
 
@@ -88,7 +109,11 @@ class RunResult(BaseModel):
         incomplete: the last message of ``messages`` was cut off mid-message (by
             ``max_tokens``, a budget, or a stream that broke); its stream ended with
             ``MessageEnd.stop == "incomplete"``.
-        error: for ``stop_reason`` ``"interrupted"`` or ``"error"``, what went wrong.
+        error: for ``stop_reason`` ``"interrupted"`` or ``"error"``, what went wrong;
+            for ``"invalid_output"``, the last validation error.
+        output: with the agent's ``output_type`` set, the validated answer (an instance
+            of that type); None otherwise or when no answer validated. A result loaded
+            from JSON holds its JSON data instead (``output_as(type)`` validates it again).
     """
 
     model_config = _FROZEN
@@ -104,6 +129,19 @@ class RunResult(BaseModel):
     tool_errors: int = 0
     incomplete: bool = False
     error: str | None = None
+    output: Any = None
+
+    @field_serializer("output", when_used="json")
+    def _output_json(self, value: Any) -> Any:
+        return to_jsonable_python(value)
+
+    def output_as(self, output_type: type[_T]) -> _T:
+        """``output`` validated as ``output_type`` (e.g. after loading from JSON).
+
+        Raises:
+            pydantic.ValidationError: ``output`` is not a valid ``output_type``.
+        """
+        return TypeAdapter(output_type).validate_python(self.output)
 
     @field_validator("conversation", mode="before")
     @classmethod

@@ -8,12 +8,12 @@ from typing import Literal, Union
 from harmony_agent.agent._result import StopReason
 from harmony_agent.errors import BackendError
 from harmony_agent.format import _tokens as T
-from harmony_agent.format._events import MessageEnd
+from harmony_agent.format._events import Event, MessageEnd, MessageStart
 from harmony_agent.format._messages import Channel
 from harmony_agent.tools._base import Tool, resolve
 from harmony_agent.tools._client import hands_back
 
-__all__ = ["TurnOutcome", "end_of_turn", "handed_back"]
+__all__ = ["TurnOutcome", "book", "end_of_turn", "handed_back"]
 
 #: What a finished completion leads to: a reason to stop the run, a tool call to answer,
 #: or (a message ended with ``<|end|>``) another completion.
@@ -62,3 +62,24 @@ def handed_back(tools: Sequence[Tool], routes: dict[str, int], last: MessageEnd 
         return False
     index = resolve(routes, last.message.recipient)
     return index is not None and hands_back(tools[index])
+
+
+def book(
+    event: Event,
+    ends: list[MessageEnd],
+    marks: list[Event],
+    open_start: MessageStart | None,
+) -> MessageStart | None:
+    """Record a parser event in a completion's lists; returns the message still open.
+
+    ``ends`` collects message ends, ``marks`` starts and ends (for counting reasoning).
+    The agent loop does the same inline for the streamed tokens.
+    """
+    if isinstance(event, MessageStart):
+        marks.append(event)
+        return event
+    if isinstance(event, MessageEnd):
+        ends.append(event)
+        marks.append(event)
+        return None
+    return open_start

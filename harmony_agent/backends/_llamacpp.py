@@ -55,6 +55,8 @@ class LlamaCpp(HTTPBackend):
         }
         if params.seed is not None:
             body["seed"] = params.seed
+        if params.json_schema is not None:
+            body["json_schema"] = params.json_schema
         return body
 
     async def _attempt(

@@ -95,6 +95,8 @@ class Ollama(HTTPBackend):
         }
         if self.keep_alive is not None:
             body["keep_alive"] = self.keep_alive
+        if params.json_schema is not None:
+            body["format"] = params.json_schema
         return body
 
     async def _attempt(

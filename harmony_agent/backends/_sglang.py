@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
@@ -52,6 +53,8 @@ class SGLang(HTTPBackend):
         }
         if params.seed is not None:
             sampling["sampling_seed"] = params.seed
+        if params.json_schema is not None:
+            sampling["json_schema"] = json.dumps(params.json_schema)  # a string in SGLang
         return {"input_ids": list(prompt_tokens), "sampling_params": sampling, "stream": True}
 
     async def _attempt(

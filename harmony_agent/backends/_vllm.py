@@ -102,6 +102,8 @@ class VLLM(HTTPBackend):
         }
         if params.seed is not None:
             body["seed"] = params.seed
+        if params.json_schema is not None:
+            body["structured_outputs"] = {"json": params.json_schema}
         return body
 
     async def _attempt(

@@ -30,6 +30,7 @@ from harmony_agent.events import (
     MessageEnd,
     MessageStart,
     ParseIssue,
+    Preamble,
     RunEnd,
     ToolCallStart,
     ToolResult,
@@ -230,7 +231,8 @@ class Session:
                 if shown:
                     out.write("\n")
                 return result
-            elif not isinstance(event, ParseIssue):  # issues stay in the result
+            elif not isinstance(event, ParseIssue | Preamble):
+                # (issues stay in the result; a preamble's text came with its deltas)
                 assert_never(event)
         raise AssertionError("the run ended without a RunEnd event")  # pragma: no cover
 

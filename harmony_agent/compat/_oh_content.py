@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 if TYPE_CHECKING:
     import harmony_agent as ha
@@ -225,11 +225,19 @@ class DeveloperContent(Content):
 
     instructions: str | None = None
     tools: dict[str, ToolNamespaceConfig] | None = None
+    # harmony_agent's response formats, kept through a round trip (openai-harmony 0.0.8
+    # has no such field; a private attribute keeps the public fields identical to its).
+    _response_formats: tuple[ha.ResponseFormat, ...] = PrivateAttr(default=())
 
     @classmethod
     def new(cls) -> DeveloperContent:
         """An empty developer body."""
         return cls()
+
+    @property
+    def response_formats(self) -> tuple[ha.ResponseFormat, ...]:
+        """harmony_agent's ``# Response Formats`` entries (not an openai-harmony field)."""
+        return self._response_formats
 
     def with_instructions(self, instructions: str) -> DeveloperContent:
         """Set the ``# Instructions`` text; returns ``self``."""
@@ -251,13 +259,24 @@ class DeveloperContent(Content):
 
     def to_dict(self) -> dict[str, Any]:
         out = self.model_dump(exclude_none=True)
+        if self._response_formats:
+            out["response_formats"] = [
+                f.model_dump(exclude_none=True) for f in self._response_formats
+            ]
         out["type"] = "developer_content"
         return out
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> DeveloperContent:
         """Build from the ``to_dict()`` form."""
-        return cls(**raw)
+        raw = dict(raw)
+        formats = raw.pop("response_formats", None) or ()
+        out = cls(**raw)
+        if formats:
+            from harmony_agent.format._content import ResponseFormat
+
+            out._response_formats = tuple(ResponseFormat.model_validate(f) for f in formats)
+        return out
 
     def to_ha(self) -> ha.DeveloperContent:
         """The equivalent (immutable) ``harmony_agent.DeveloperContent``."""

@@ -135,15 +135,19 @@ def system_from_ha(content: _ha.SystemContent) -> SystemContent:
 def developer_to_ha(content: DeveloperContent) -> _ha.DeveloperContent:
     """``DeveloperContent`` -> ``harmony_agent.DeveloperContent``."""
     return _ha.DeveloperContent(
-        instructions=content.instructions, tools=_namespaces_to_ha(content.tools)
+        instructions=content.instructions,
+        tools=_namespaces_to_ha(content.tools),
+        response_formats=content.response_formats,
     )
 
 
 def developer_from_ha(content: _ha.DeveloperContent) -> DeveloperContent:
     """``harmony_agent.DeveloperContent`` -> ``DeveloperContent``."""
-    return DeveloperContent(
+    out = DeveloperContent(
         instructions=content.instructions, tools=_namespaces_from_ha(content.tools)
     )
+    out._response_formats = content.response_formats
+    return out
 
 
 # -- messages -------------------------------------------------------------------------------

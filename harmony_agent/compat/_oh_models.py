@@ -127,7 +127,9 @@ class Message(BaseModel):
             kind = _CONTENT_KINDS.get(raw.get("type"))
             if kind is None:
                 raise ValueError(f"Unknown content variant: {raw}")
-            items.append(kind(**raw))
+            items.append(
+                DeveloperContent.from_dict(raw) if kind is DeveloperContent else kind(**raw)
+            )
         message = cls(author=author, content=items)
         message.channel = data.get("channel")
         message.recipient = data.get("recipient")

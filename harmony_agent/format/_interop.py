@@ -9,6 +9,7 @@ from harmony_agent.format._messages import (
     DeveloperContent,
     Message,
     ReasoningEffort,
+    ResponseFormat,
     Role,
     SystemContent,
     ToolNamespace,
@@ -88,6 +89,10 @@ def _content_to_dict(content: SystemContent | DeveloperContent) -> dict[str, Any
     tools = _namespaces_to_dict(content.tools)
     if tools is not None:
         out["tools"] = tools
+    if content.response_formats:  # ours: openai-harmony 0.0.8 has none (and ignores it)
+        out["response_formats"] = [
+            f.model_dump(exclude_none=True) for f in content.response_formats
+        ]
     out["type"] = "developer_content"
     return out
 
@@ -96,7 +101,11 @@ def content_from_dict(raw: Mapping[str, Any]) -> SystemContent | DeveloperConten
     """Build a system/developer body from openai-harmony's JSON form."""
     if raw.get("type") == "developer_content":
         return DeveloperContent(
-            instructions=raw.get("instructions"), tools=_namespaces_from_dict(raw.get("tools"))
+            instructions=raw.get("instructions"),
+            tools=_namespaces_from_dict(raw.get("tools")),
+            response_formats=tuple(
+                ResponseFormat.model_validate(f) for f in raw.get("response_formats") or ()
+            ),
         )
     channel_config = raw.get("channel_config")
     effort = raw.get("reasoning_effort")

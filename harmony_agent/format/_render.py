@@ -7,6 +7,7 @@ System and developer bodies are rendered once per content object and kept.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -18,6 +19,7 @@ from harmony_agent.format._messages import (
     Channel,
     DeveloperContent,
     Message,
+    ResponseFormat,
     Role,
     SystemContent,
     ToolNamespace,
@@ -31,6 +33,7 @@ __all__ = [
     "Renderer",
     "content_text",
     "messages_to_render",
+    "response_formats_section",
     "tools_section",
 ]
 
@@ -70,6 +73,21 @@ def tools_section(
     return "\n\n".join(sections)
 
 
+def response_formats_section(formats: Sequence[ResponseFormat]) -> str:
+    """The ``# Response Formats`` section: per format ``## {name}``, then the
+    description as ``//`` comment lines (if any) right above the schema on one line."""
+    sections = ["# Response Formats"]
+    for f in formats:
+        schema = json.dumps(f.json_schema, separators=(",", ":"), ensure_ascii=False)
+        comment = (
+            []
+            if f.description is None
+            else [f"// {line}".rstrip() for line in f.description.splitlines()]
+        )
+        sections += [f"## {f.name}", "\n".join([*comment, schema])]
+    return "\n\n".join(sections)
+
+
 def content_text(
     content: SystemContent | DeveloperContent,
     *,
@@ -83,6 +101,8 @@ def content_text(
             sections += ["# Instructions", content.instructions]
         if content.tools:
             sections.append(tools_section(content.tools, flavor))
+        if content.response_formats:
+            sections.append(response_formats_section(content.response_formats))
         return "\n\n".join(sections)
     top = []
     if content.model_identity is not None:

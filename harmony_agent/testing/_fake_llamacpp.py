@@ -43,6 +43,7 @@ class FakeLlamaCppServer(FakeServer):
         check(body, "temperature", "number")
         check(body, "top_p", "number")
         check(body, "seed", "int")
+        check(body, "json_schema", "dict")  # a JSON Schema object constrains the output
         check(body, "stop", "strs")
         for name in ("stream", "return_tokens", "cache_prompt"):
             check(body, name, "bool")

@@ -36,6 +36,9 @@ _SGLANG_SAMPLING = {
     "sampling_seed": "int",
     "min_new_tokens": "int",
     "n": "int",
+    "json_schema": "str",  # a JSON Schema, as a string
+    "regex": "str",
+    "ebnf": "str",
 }
 
 

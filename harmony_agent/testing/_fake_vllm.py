@@ -66,6 +66,7 @@ class FakeVLLMServer(FakeServer):
         if top_p is not None and not 0 < top_p <= 1:
             raise RequestError(400, "top_p must be in (0, 1]", "top_p")
         check(body, "seed", "int")
+        check(body, "structured_outputs", "dict")  # e.g. {"json": schema}
         for name in (
             "stream",
             "skip_special_tokens",

@@ -58,6 +58,8 @@ def test_analysis_call_answer_final(encoding: ha.Encoding) -> None:
     assert result.usage == ha.agent.Usage(
         prompt_tokens=len(first) + len(second),
         completion_tokens=len(tokens(encoding, THINK + CALL)) + len(tokens(encoding, FINAL)),
+        reasoning_tokens=len(tokens(encoding, "The user wants a sum. Call add."))
+        + len(tokens(encoding, "add said 3.")),
     )
 
 
