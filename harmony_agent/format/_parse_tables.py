@@ -68,8 +68,8 @@ class _Draft:
 
     Why: a frozen dataclass sets each field through ``object.__setattr__``, and
     streaming builds one delta per new token of a message. Measured with
-    ``tools/count_instructions.py stream`` (20k tokens, one at a time): 96.7M
-    instructions this way, 115.2M (+19%) through the slots' own setters, and more
+    ``tools/count_instructions.py stream`` (20k tokens, one at a time): 96.1M
+    instructions this way, 114.4M (+19%) through the slots' own setters, and more
     through ``ContentDelta(...)``.
     """
 
