@@ -1,7 +1,8 @@
 """The OpenAI Agents SDK for TypeScript (``@openai/agents``) against /v1/responses.
 
-Opt-in: set ``HARMONY_AGENT_AGENTS_JS`` to a directory where ``npm install @openai/agents``
-was run (its ``node_modules`` is used, never copied); skipped otherwise, or without node.
+Opt-in, like ``test_agents_sdk_ts.py``: it uses ``tests/server/agents_ts/node_modules``
+(``cd tests/server/agents_ts && npm install``), or the directory ``HARMONY_AGENT_AGENTS_JS``
+names; skipped without them, or without node.
 The SDK runs an agent with a function tool: the server hands the call back, the SDK runs
 it and sends the items back as input, the model answers; streaming and not.
 """
@@ -21,13 +22,13 @@ import harmony_agent as ha
 from harmony_agent.server import create_app
 from tests.server.responses_support import call, final, serve, think
 
-_DIR = os.environ.get("HARMONY_AGENT_AGENTS_JS", "")
+_DIR = os.environ.get("HARMONY_AGENT_AGENTS_JS") or str(Path(__file__).parent / "agents_ts")
 _MODULES = Path(_DIR) / "node_modules" if _DIR else None
 pytestmark = pytest.mark.skipif(
     _MODULES is None
     or not (_MODULES / "@openai" / "agents").is_dir()
     or shutil.which("node") is None,
-    reason="set HARMONY_AGENT_AGENTS_JS to a directory with @openai/agents installed (and node)",
+    reason="needs node and `npm install` in tests/server/agents_ts (or HARMONY_AGENT_AGENTS_JS)",
 )
 
 SCRIPT = """
