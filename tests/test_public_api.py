@@ -50,6 +50,9 @@ PENDING: set[str] = set()
 ADDED = {
     "Backend",
     "Event",
+    "Recorder",
+    "Recording",
+    "RecordingError",
     "RenderError",
     "ResumePolicy",
     "RunEnd",

@@ -26,6 +26,7 @@ from harmony_agent.agent._backend import Backend, Finish, FinishReason, Sampling
 from harmony_agent.agent._events import AgentEvent, RunEnd, ToolCallStart
 from harmony_agent.agent._events import ToolResult as ToolResultEvent
 from harmony_agent.agent._limits import Limits
+from harmony_agent.agent._record import RecordTarget, as_recorder
 from harmony_agent.agent._result import RunResult, StopReason, Usage
 from harmony_agent.agent._resume import Resume, ResumePolicy
 from harmony_agent.agent._turn import TurnOutcome, end_of_turn
@@ -87,6 +88,9 @@ class Agent:
             date); the agent sets its reasoning effort and the built-in tools.
         encoding: the harmony encoding (default: :func:`~harmony_agent.load_encoding`).
         render_config: how conversations are rendered between runs.
+        record: record every run token for token, one JSON line per run: a file path
+            (appended to) or a :class:`~harmony_agent.Recorder`; replay it with
+            :class:`~harmony_agent.backends.Replay`.
 
     Backend failures: a run whose very first request fails before any token (server
     unreachable, HTTP 4xx) raises :class:`~harmony_agent.BackendError`; once the run has
@@ -119,6 +123,7 @@ class Agent:
         system: SystemContent | None = None,
         encoding: Encoding | None = None,
         render_config: RenderConfig | None = None,
+        record: RecordTarget = None,
     ) -> None:
         self.limits = Limits(
             max_turns=max_turns,
@@ -144,6 +149,7 @@ class Agent:
         self.system_message, self.developer_message = self._prelude(self._system)
         self._start_assistant = [T.START, *self.encoding.encode_ordinary(Role.ASSISTANT.value)]
         self._stops = frozenset(sampling.stop_tokens or ())
+        self.recorder = as_recorder(record)
 
     def __repr__(self) -> str:
         tools = ", ".join(name for t in self.tools for name in t.names)
@@ -261,6 +267,7 @@ class Agent:
         stop: StopReason | None = None
         error: BackendError | None = None
         ends: list[MessageEnd] = []  # the messages of the latest completion
+        tape = None if self.recorder is None else self.recorder.start(self, start)
 
         async with self._sessions() as tools:
             while stop is None:
@@ -312,6 +319,8 @@ class Agent:
                             turns, resume.resumes, resume.cut,
                         )  # fmt: skip
                         await resume.wait()
+                if tape is not None:
+                    tape.completion(prompt, params, generated, finish, error)
                 resumes += resume.resumes
                 truncated = finish == "length" or len(generated) >= params.max_tokens
                 tail: list[Event] = []  # events of a restored stop token
@@ -347,6 +356,8 @@ class Agent:
                     replies, failed = await self._call(tools, last.message)
                     tool_errors += failed
                     yield ToolResultEvent(last.message, replies, failed, turns)
+                    if tape is not None:
+                        tape.tool(last.message, replies, failed)
                     new += replies
                     for reply in replies:
                         prompt += encoding.render(reply)
@@ -364,6 +375,8 @@ class Agent:
         result = self._result(start, new, stop, usage, turns, incomplete, error)
         if tool_errors:
             result = result.model_copy(update={"tool_errors": tool_errors})
+        if tape is not None:
+            tape.end(result, prompt)
         yield RunEnd(result)
 
     # -- pieces of the loop -------------------------------------------------------------

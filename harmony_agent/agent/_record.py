@@ -1,0 +1,228 @@
+"""Recording runs token for token: :class:`Recorder` writes one JSON line per run.
+
+The agent loop tells a run's :class:`Tape` three things, each in O(1): a completion
+ended (the prompt list, its length and the completion's), a tool was answered, the run
+ended. The tokens themselves are read from the prompt list once, when the run ends,
+since within a run the prompt only grows; so recording adds nothing per token. The line
+layout is described in :mod:`harmony_agent.agent._recording`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+from harmony_agent.agent._backend import FinishReason, SamplingParams
+from harmony_agent.agent._recording import (
+    RecordedAnswer,
+    RecordedCall,
+    RecordedRun,
+    RecordedStep,
+    Recording,
+)
+from harmony_agent.format import _tokens as T
+from harmony_agent.format._messages import Message
+
+if TYPE_CHECKING:
+    from harmony_agent.agent._agent import Agent
+    from harmony_agent.agent._result import RunResult
+    from harmony_agent.format._conversation import Conversation
+    from harmony_agent.format._encoding import Encoding
+
+__all__ = ["RecordTarget", "Recorder", "Tape", "as_recorder"]
+
+
+class Recorder:
+    """Records every run of an agent, token for token, as one JSON line per run.
+
+    ``ha.Agent(..., record="runs.jsonl")`` makes one; pass a ``Recorder`` to share a
+    file between agents or to keep runs in memory. Each run is written (and flushed)
+    the moment it ends, with one ``write`` on a file opened for appending: runs of many
+    tasks, threads or processes may share a file, and a crash loses only the runs still
+    going. A run that raises, or whose ``stream()`` its caller closes early, is not
+    written. Replay a recording with :class:`~harmony_agent.backends.Replay`.
+
+    Args:
+        path: the JSONL file to append to (created with its folders); None keeps the
+            runs in memory only (see :attr:`runs`).
+        append: False empties the file first.
+
+    Attributes:
+        path: the file, or None.
+        runs: the runs recorded so far when ``path`` is None (otherwise empty).
+        written: how many runs this recorder has recorded.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, append: bool = True) -> None:
+        self.path = None if path is None else Path(path)
+        self.runs: list[RecordedRun] = []
+        self.written = 0
+        self._lock = threading.Lock()
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("ab" if append else "wb"):
+                pass  # created (or emptied) now: a bad path fails here, not after a run
+
+    def __repr__(self) -> str:
+        where = "memory" if self.path is None else repr(os.fspath(self.path))
+        return f"Recorder({where}, {self.written} run(s))"
+
+    @property
+    def recording(self) -> Recording:
+        """What was recorded: the runs in memory, or the file as it is now."""
+        if self.path is None:
+            with self._lock:
+                return Recording(self.runs)
+        return Recording.load(self.path)
+
+    def start(self, agent: Agent, conversation: Conversation) -> Tape:
+        """The tape of a run of ``agent`` that starts from ``conversation``."""
+        messages = conversation.messages
+        skip = 0  # the prelude the agent added itself is the agent's, not the input's
+        if messages and messages[0] is agent.system_message:
+            skip = 1
+            if len(messages) > 1 and messages[1] is agent.developer_message:
+                skip = 2
+        return Tape(self, agent.encoding, messages[skip:])
+
+    def write(self, run: RecordedRun) -> None:
+        """Record ``run``: append its line to the file, or keep it in memory."""
+        if self.path is None:
+            with self._lock:
+                self.runs.append(run)
+                self.written += 1
+            return
+        line = (run.model_dump_json() + "\n").encode("utf-8")
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                view = memoryview(line)
+                while view:  # one write in practice; the loop covers a short write
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            self.written += 1
+
+
+#: What ``record=`` accepts: a file path, a :class:`Recorder`, or None (no recording).
+RecordTarget = Union[str, "os.PathLike[str]", Recorder, None]
+
+
+def as_recorder(record: RecordTarget) -> Recorder | None:
+    """``record`` as a :class:`Recorder` (a path gets one appending to it)."""
+    if record is None or isinstance(record, Recorder):
+        return record
+    if isinstance(record, (str, os.PathLike)):
+        return Recorder(record)
+    raise TypeError(f"record= takes a file path or a ha.Recorder, got {type(record).__name__}")
+
+
+# One completion as the loop reported it: prompt length, completion length, sampling,
+# finish reason, error, and the tokens when the prompt was not the run's stream.
+_Step = tuple[int, int, SamplingParams, "FinishReason | None", "str | None", "list[int] | None"]
+
+
+class Tape:
+    """What one run did, noted as it goes and written by the recorder when it ends."""
+
+    __slots__ = ("_calls", "_encoding", "_input", "_recorder", "_steps", "_stream")
+
+    def __init__(self, recorder: Recorder, encoding: Encoding, input: Sequence[Message]) -> None:
+        self._recorder = recorder
+        self._encoding = encoding
+        self._input = tuple(input)
+        self._stream: list[int] | None = None  # the run's prompt list
+        self._steps: list[_Step] = []
+        self._calls: dict[int, tuple[Message, tuple[Message, ...], bool]] = {}
+
+    def completion(
+        self,
+        prompt: list[int],
+        params: SamplingParams,
+        generated: list[int],
+        finish: FinishReason | None,
+        error: Exception | None,
+    ) -> None:
+        """A completion ended: ``generated`` is what the backend produced for ``prompt``.
+
+        Call it before anything is appended to ``generated`` or ``prompt``.
+        """
+        if self._stream is None:
+            self._stream = prompt
+        own = None if prompt is self._stream else [*prompt, *generated]
+        failure = None if error is None else str(error)
+        self._steps.append((len(prompt), len(generated), params, finish, failure, own))
+
+    def tool(self, call: Message, replies: Sequence[Message], failed: bool) -> None:
+        """The latest completion's tool call was answered with ``replies``."""
+        self._calls[len(self._steps) - 1] = (call, tuple(replies), failed)
+
+    def end(self, result: RunResult, prompt: list[int]) -> None:
+        """The run ended with ``result``; ``prompt`` is its prompt list as it is now."""
+        tokens = list(prompt if self._stream is None else self._stream)
+        decode = self._encoding.decode
+        steps = []
+        for i, (start, length, params, finish, error, own) in enumerate(self._steps):
+            stream = tokens if own is None else own
+            completion = stream[start : start + length]
+            call = None
+            if i in self._calls:
+                after = len(tokens) if i + 1 == len(self._steps) else self._steps[i + 1][0]
+                span = tokens[start + length : after] if own is None else []
+                call = self._call(*self._calls[i], span)
+            steps.append(
+                RecordedStep.model_construct(
+                    prompt=start,
+                    completion=length,
+                    text=decode(completion),
+                    sampling=params,
+                    finish=finish,
+                    error=error,
+                    call=call,
+                    tokens=None if own is None else tuple(own),
+                )
+            )
+        from harmony_agent import __version__
+
+        run = RecordedRun.model_construct(
+            format="harmony-agent/recording",
+            version=1,
+            encoding=self._encoding.name,
+            harmony_agent=__version__,
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            input=self._input,
+            tokens=tuple(tokens),
+            steps=tuple(steps),
+            stop_reason=result.stop_reason,
+            final_text=result.final_text,
+            turns=result.turns,
+            error=result.error,
+        )
+        self._recorder.write(run)
+
+    def _call(
+        self, call: Message, replies: tuple[Message, ...], failed: bool, span: list[int]
+    ) -> RecordedCall:
+        """The call and its answers, each answer's tokens cut from what followed it."""
+        # What the agent appended after the call: maybe a restored stop token, then each
+        # answer rendered (each starts with <|start|>), then <|start|>assistant.
+        starts = [i for i, token in enumerate(span) if token == T.START]
+        pieces: list[Any] = [span[a:b] for a, b in itertools.pairwise(starts)]
+        if len(pieces) < len(replies):  # not the usual layout: render them again
+            pieces = [self._encoding.render(reply) for reply in replies]
+        answers = tuple(
+            RecordedAnswer(name=reply.name, text=reply.text, tokens=tuple(piece))
+            for reply, piece in zip(replies, pieces, strict=False)
+        )
+        return RecordedCall(
+            recipient=call.recipient or "",
+            arguments=call.text,
+            content_type=call.content_type,
+            failed=failed,
+            answers=answers,
+        )
