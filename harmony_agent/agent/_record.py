@@ -10,6 +10,7 @@ layout is described in :mod:`harmony_agent.agent._recording`.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RecordTarget", "Recorder", "Tape", "as_recorder"]
 
+logger = logging.getLogger("harmony_agent.agent")
+
 
 class Recorder:
     """Records every run of an agent, token for token, as one JSON line per run.
@@ -45,7 +48,10 @@ class Recorder:
     the moment it ends, with one ``write`` on a file opened for appending: runs of many
     tasks, threads or processes may share a file, and a crash loses only the runs still
     going. A run that raises, or whose ``stream()`` its caller closes early, is not
-    written. Replay a recording with :class:`~harmony_agent.backends.Replay`.
+    written. A file that cannot be written to fails when the recorder is made; a write
+    that fails later (a full disk) is logged as an error on ``harmony_agent.agent`` and
+    counted in :attr:`failed`, and the run's result is returned all the same. Replay a
+    recording with :class:`~harmony_agent.backends.Replay`.
 
     Args:
         path: the JSONL file to append to (created with its folders); None keeps the
@@ -56,12 +62,14 @@ class Recorder:
         path: the file, or None.
         runs: the runs recorded so far when ``path`` is None (otherwise empty).
         written: how many runs this recorder has recorded.
+        failed: how many runs it could not write.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, append: bool = True) -> None:
         self.path = None if path is None else Path(path)
         self.runs: list[RecordedRun] = []
         self.written = 0
+        self.failed = 0
         self._lock = threading.Lock()
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,13 +107,18 @@ class Recorder:
             return
         line = (run.model_dump_json() + "\n").encode("utf-8")
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                view = memoryview(line)
-                while view:  # one write in practice; the loop covers a short write
-                    view = view[os.write(fd, view) :]
-            finally:
-                os.close(fd)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    view = memoryview(line)
+                    while view:  # one write in practice; the loop covers a short write
+                        view = view[os.write(fd, view) :]
+                finally:
+                    os.close(fd)
+            except OSError as exc:  # the run itself went well: keep its result
+                self.failed += 1
+                logger.error("could not record a run to %s: %s", self.path, exc)
+                return
             self.written += 1
 
 

@@ -166,9 +166,7 @@ class Replay:
         with self._lock:
             best: _Live | None = None  # the longest run in progress the prompt extends
             for live in self._live:
-                if prompt[: len(live.context)] == live.context and (
-                    best is None or _rank(live) > _rank(best)
-                ):
+                if _extends(prompt, live.context) and (best is None or _rank(live) > _rank(best)):
                     best = live
             if best is not None and best.step < len(best.run.steps):
                 return self._serve(best, prompt)
@@ -295,15 +293,28 @@ def _rank(live: _Live) -> tuple[bool, int]:
     return live.step < len(live.run.steps), len(live.context)
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n
+def _extends(prompt: list[int], context: list[int]) -> bool:
+    """Whether ``prompt`` starts with ``context`` (its last tokens compared first)."""
+    n = len(context)
+    tail = max(0, n - 8)
+    return n <= len(prompt) and prompt[tail:n] == context[tail:] and prompt[:n] == context
 
 
-def _common_suffix(a: Sequence[int], b: Sequence[int]) -> int:
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    """How many leading tokens ``a`` and ``b`` share (slices compared, bisecting)."""
+    lo, hi = 0, min(len(a), len(b))  # a[:lo] == b[:lo] holds throughout
+    if a[:hi] == b[:hi]:
+        return hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _common_suffix(a: list[int], b: list[int]) -> int:
     n = min(len(a), len(b))
     for i in range(1, n + 1):
         if a[-i] != b[-i]:

@@ -233,3 +233,16 @@ def test_a_prompt_that_is_not_the_runs_stream_is_kept_whole(encoding: ha.Encodin
     assert run.prompt(0) == [1, 2, 3] and run.completion(0) == [4]
     assert run.prompt(1) == [7, 8, 9, 10] and run.completion(1) == [11, 12]
     assert run.steps[1].tokens == (7, 8, 9, 10, 11, 12)
+
+
+def test_a_write_that_fails_later_is_logged_and_the_run_kept(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    path = tmp_path / "gone" / "runs.jsonl"
+    recorder = ha.Recorder(path)
+    path.unlink()
+    path.parent.rmdir()  # the folder went away after the recorder was made
+    result = weather_agent(Scripted(weather_model), record=recorder).run("Oslo?")
+    assert result.final_text == "Oslo is 4 °C."
+    assert (recorder.written, recorder.failed) == (0, 1)
+    assert "could not record a run to" in caplog.text
