@@ -348,6 +348,8 @@ def main(argv: list[str]) -> None:
     if "agent" in wanted:
         print("agent loop overhead per step, zero-latency backend (tools/bench_agent.py)")
         _script("bench_agent.py")
+        print("the same with recording on (tools/bench_record.py)")
+        _script("bench_record.py")
     if "concurrency" in wanted:
         bench_concurrency(enc)
     if "python" in wanted:
