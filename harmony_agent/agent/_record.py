@@ -178,7 +178,7 @@ class Tape:
     def end(self, result: RunResult, prompt: list[int]) -> None:
         """The run ended with ``result``; ``prompt`` is its prompt list as it is now."""
         tokens = list(prompt if self._stream is None else self._stream)
-        decode = self._encoding.decode
+        decode = self._decode
         steps = []
         for i, (start, length, params, finish, error, own) in enumerate(self._steps):
             stream = tokens if own is None else own
@@ -217,6 +217,13 @@ class Tape:
             error=result.error,
         )
         self._recorder.write(run)
+
+    def _decode(self, tokens: list[int]) -> str:
+        """``tokens`` as text, special tokens by name (tiktoken's decoder: no Python loop)."""
+        try:
+            return self._encoding.tiktoken.decode_bytes(tokens).decode("utf-8", "replace")
+        except Exception:  # an id beyond the vocabulary: ours names it instead of failing
+            return self._encoding.decode(tokens)
 
     def _call(
         self, call: Message, replies: tuple[Message, ...], failed: bool, span: list[int]
