@@ -43,7 +43,7 @@ AgentFactory = Callable[[Replay], "Agent"]
 def replay_cases(folder: str | os.PathLike[str], pattern: str = "*.jsonl") -> list[Any]:
     """One ``pytest.param`` per recorded run in ``folder``'s files (searched recursively).
 
-    Each param's value is a :class:`~harmony_agent.agent._recording.RecordedRun`; its id
+    Each param's value is a :class:`~harmony_agent.agent.RecordedRun`; its id
     is the file's path in ``folder`` without the suffix (``weather``,
     ``tools/python``), with ``-0``, ``-1``, ... when a file holds several runs.
 
