@@ -4,7 +4,8 @@ The agent loop tells a run's :class:`Tape` three things, each in O(1): a complet
 ended (the prompt list, its length and the completion's), a tool was answered, the run
 ended. The tokens themselves are read from the prompt list once, when the run ends,
 since within a run the prompt only grows; so recording adds nothing per token. The line
-layout is described in :mod:`harmony_agent.agent._recording`.
+layout is described in :mod:`harmony_agent.agent._recording`, whose pydantic models load
+with the first run recorded (an agent that records nothing never imports them).
 """
 
 from __future__ import annotations
@@ -19,18 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 from harmony_agent.agent._backend import FinishReason, SamplingParams
-from harmony_agent.agent._recording import (
-    RecordedAnswer,
-    RecordedCall,
-    RecordedRun,
-    RecordedStep,
-    Recording,
-)
 from harmony_agent.format import _tokens as T
 from harmony_agent.format._messages import Message
 
 if TYPE_CHECKING:
     from harmony_agent.agent._agent import Agent
+    from harmony_agent.agent._recording import RecordedCall, RecordedRun, Recording
     from harmony_agent.agent._result import RunResult
     from harmony_agent.format._conversation import Conversation
     from harmony_agent.format._encoding import Encoding
@@ -83,6 +78,8 @@ class Recorder:
     @property
     def recording(self) -> Recording:
         """What was recorded: the runs in memory, or the file as it is now."""
+        from harmony_agent.agent._recording import Recording
+
         if self.path is None:
             with self._lock:
                 return Recording(self.runs)
@@ -177,6 +174,9 @@ class Tape:
 
     def end(self, result: RunResult, prompt: list[int]) -> None:
         """The run ended with ``result``; ``prompt`` is its prompt list as it is now."""
+        from harmony_agent import __version__
+        from harmony_agent.agent._recording import RecordedRun, RecordedStep
+
         tokens = list(prompt if self._stream is None else self._stream)
         decode = self._decode
         steps = []
@@ -200,8 +200,6 @@ class Tape:
                     tokens=None if own is None else tuple(own),
                 )
             )
-        from harmony_agent import __version__
-
         run = RecordedRun.model_construct(
             format="harmony-agent/recording",
             version=1,
@@ -229,6 +227,8 @@ class Tape:
         self, call: Message, replies: tuple[Message, ...], failed: bool, span: list[int]
     ) -> RecordedCall:
         """The call and its answers, each answer's tokens cut from what followed it."""
+        from harmony_agent.agent._recording import RecordedAnswer, RecordedCall
+
         # What the agent appended after the call: maybe a restored stop token, then each
         # answer rendered (each starts with <|start|>), then <|start|>assistant.
         starts = [i for i, token in enumerate(span) if token == T.START]
