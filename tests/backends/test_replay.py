@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,15 @@ def test_bad_recordings_and_options_are_clear_errors(recorded, tmp_path: Path):
         ha.Recording.load(tmp_path / "missing.jsonl")
     with pytest.raises(TypeError, match="a recording is a path"):
         Replay([42])  # type: ignore[list-item]
+
+
+def test_one_replay_serves_runs_from_several_threads():
+    recorder = ha.Recorder()
+    agent = weather_agent(Scripted(weather_model), record=recorder)
+    questions = ["Oslo?", "Lisbon and Cairo?", "Cairo?", "Oslo and Lisbon?"]
+    expected = [agent.run(q).final_text for q in questions]
+    replay = Replay(recorder.recording)
+    replayed = weather_agent(replay)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda q: replayed.run(q).final_text, questions))
+    assert answers == expected and replay.drifts == [] and replay.remaining == 0
