@@ -4,13 +4,14 @@ The agent loop tells a run's :class:`Tape` three things, each in O(1): a complet
 ended (the prompt list, its length and the completion's), a tool was answered, the run
 ended. The tokens themselves are read from the prompt list once, when the run ends,
 since within a run the prompt only grows; so recording adds nothing per token. The line
-layout is described in :mod:`harmony_agent.agent._recording`, whose pydantic models load
-with the first run recorded (an agent that records nothing never imports them).
+layout is described in :mod:`harmony_agent.agent._recording`; a line is written as plain
+JSON, and its pydantic models load only when a recording is read back.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import threading
@@ -25,12 +26,17 @@ from harmony_agent.format._messages import Message
 
 if TYPE_CHECKING:
     from harmony_agent.agent._agent import Agent
-    from harmony_agent.agent._recording import RecordedCall, RecordedRun, Recording
+    from harmony_agent.agent._recording import RecordedRun, Recording
     from harmony_agent.agent._result import RunResult
     from harmony_agent.format._conversation import Conversation
     from harmony_agent.format._encoding import Encoding
 
-__all__ = ["RecordTarget", "Recorder", "Tape", "as_recorder"]
+__all__ = ["FORMAT", "VERSION", "RecordTarget", "Recorder", "Tape", "as_recorder"]
+
+#: The ``format`` field of every recorded run.
+FORMAT = "harmony-agent/recording"
+#: The version of the line layout this library writes and reads.
+VERSION = 1
 
 logger = logging.getLogger("harmony_agent.agent")
 
@@ -55,16 +61,16 @@ class Recorder:
 
     Attributes:
         path: the file, or None.
-        runs: the runs recorded so far when ``path`` is None (otherwise empty).
         written: how many runs this recorder has recorded.
         failed: how many runs it could not write.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, append: bool = True) -> None:
         self.path = None if path is None else Path(path)
-        self.runs: list[RecordedRun] = []
         self.written = 0
         self.failed = 0
+        self._lines: list[str] = []  # kept in memory (no path), parsed when asked for
+        self._runs: list[RecordedRun] = []
         self._lock = threading.Lock()
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,13 +82,23 @@ class Recorder:
         return f"Recorder({where}, {self.written} run(s))"
 
     @property
+    def runs(self) -> list[RecordedRun]:
+        """The runs recorded in memory so far (empty when recording to a file)."""
+        from harmony_agent.agent._recording import parse_line
+
+        with self._lock:
+            while len(self._runs) < len(self._lines):
+                line = self._lines[len(self._runs)]
+                self._runs.append(parse_line(line, f"recorded run {len(self._runs)}"))
+            return list(self._runs)
+
+    @property
     def recording(self) -> Recording:
         """What was recorded: the runs in memory, or the file as it is now."""
         from harmony_agent.agent._recording import Recording
 
         if self.path is None:
-            with self._lock:
-                return Recording(self.runs)
+            return Recording(self.runs)
         return Recording.load(self.path)
 
     def start(self, agent: Agent, conversation: Conversation) -> Tape:
@@ -95,19 +111,20 @@ class Recorder:
                 skip = 2
         return Tape(self, agent.encoding, messages[skip:])
 
-    def write(self, run: RecordedRun) -> None:
-        """Record ``run``: append its line to the file, or keep it in memory."""
+    def write(self, run: RecordedRun | str) -> None:
+        """Record ``run`` (a run, or its JSON line): append it to the file, or keep it."""
+        line = run if isinstance(run, str) else run.model_dump_json()
         if self.path is None:
             with self._lock:
-                self.runs.append(run)
+                self._lines.append(line)
                 self.written += 1
             return
-        line = (run.model_dump_json() + "\n").encode("utf-8")
+        data = (line + "\n").encode("utf-8")
         with self._lock:
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
                 try:
-                    view = memoryview(line)
+                    view = memoryview(data)
                     while view:  # one write in practice; the loop covers a short write
                         view = view[os.write(fd, view) :]
                 finally:
@@ -173,48 +190,54 @@ class Tape:
         self._calls[len(self._steps) - 1] = (call, tuple(replies), failed)
 
     def end(self, result: RunResult, prompt: list[int]) -> None:
-        """The run ended with ``result``; ``prompt`` is its prompt list as it is now."""
+        """The run ended with ``result``; ``prompt`` is its prompt list as it is now.
+
+        The line is built as plain JSON (what :class:`RecordedRun` reads back): building
+        the models here would cost more than the rest of the run's bookkeeping.
+        """
         from harmony_agent import __version__
-        from harmony_agent.agent._recording import RecordedRun, RecordedStep
 
         tokens = list(prompt if self._stream is None else self._stream)
-        decode = self._decode
+        sampling: dict[int, Any] = {}  # each distinct parameters object dumped once
         steps = []
         for i, (start, length, params, finish, error, own) in enumerate(self._steps):
             stream = tokens if own is None else own
-            completion = stream[start : start + length]
             call = None
             if i in self._calls:
                 after = len(tokens) if i + 1 == len(self._steps) else self._steps[i + 1][0]
                 span = tokens[start + length : after] if own is None else []
                 call = self._call(*self._calls[i], span)
+            dumped = sampling.get(id(params))
+            if dumped is None:
+                dumped = sampling[id(params)] = params.model_dump(mode="json")
             steps.append(
-                RecordedStep.model_construct(
-                    prompt=start,
-                    completion=length,
-                    text=decode(completion),
-                    sampling=params,
-                    finish=finish,
-                    error=error,
-                    call=call,
-                    tokens=None if own is None else tuple(own),
-                )
+                {
+                    "prompt": start,
+                    "completion": length,
+                    "text": self._decode(stream[start : start + length]),
+                    "sampling": dumped,
+                    "finish": finish,
+                    "error": error,
+                    "call": call,
+                    "tokens": own,
+                }
             )
-        run = RecordedRun.model_construct(
-            format="harmony-agent/recording",
-            version=1,
-            encoding=self._encoding.name,
-            harmony_agent=__version__,
-            created=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            input=self._input,
-            tokens=tuple(tokens),
-            steps=tuple(steps),
-            stop_reason=result.stop_reason,
-            final_text=result.final_text,
-            turns=result.turns,
-            error=result.error,
-        )
-        self._recorder.write(run)
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        line = {
+            "format": FORMAT,
+            "version": VERSION,
+            "encoding": self._encoding.name,
+            "harmony_agent": __version__,
+            "created": created.replace("+00:00", "Z"),
+            "input": [m.model_dump(mode="json") for m in self._input],
+            "tokens": tokens,
+            "steps": steps,
+            "stop_reason": result.stop_reason,
+            "final_text": result.final_text,
+            "turns": result.turns,
+            "error": result.error,
+        }
+        self._recorder.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
 
     def _decode(self, tokens: list[int]) -> str:
         """``tokens`` as text, special tokens by name (tiktoken's decoder: no Python loop)."""
@@ -225,24 +248,21 @@ class Tape:
 
     def _call(
         self, call: Message, replies: tuple[Message, ...], failed: bool, span: list[int]
-    ) -> RecordedCall:
+    ) -> dict[str, Any]:
         """The call and its answers, each answer's tokens cut from what followed it."""
-        from harmony_agent.agent._recording import RecordedAnswer, RecordedCall
-
         # What the agent appended after the call: maybe a restored stop token, then each
         # answer rendered (each starts with <|start|>), then <|start|>assistant.
         starts = [i for i, token in enumerate(span) if token == T.START]
         pieces: list[Any] = [span[a:b] for a, b in itertools.pairwise(starts)]
         if len(pieces) < len(replies):  # not the usual layout: render them again
             pieces = [self._encoding.render(reply) for reply in replies]
-        answers = tuple(
-            RecordedAnswer(name=reply.name, text=reply.text, tokens=tuple(piece))
-            for reply, piece in zip(replies, pieces, strict=False)
-        )
-        return RecordedCall(
-            recipient=call.recipient or "",
-            arguments=call.text,
-            content_type=call.content_type,
-            failed=failed,
-            answers=answers,
-        )
+        return {
+            "recipient": call.recipient or "",
+            "arguments": call.text,
+            "content_type": call.content_type,
+            "failed": failed,
+            "answers": [
+                {"name": reply.name, "text": reply.text, "tokens": piece}
+                for reply, piece in zip(replies, pieces, strict=False)
+            ],
+        }

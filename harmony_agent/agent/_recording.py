@@ -26,6 +26,7 @@ from typing import Literal, Union, overload
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harmony_agent.agent._backend import FinishReason, SamplingParams
+from harmony_agent.agent._record import FORMAT, VERSION
 from harmony_agent.errors import RecordingError
 from harmony_agent.format._messages import Message
 
@@ -40,11 +41,6 @@ __all__ = [
     "RecordingLike",
     "parse_line",
 ]
-
-#: The ``format`` field of every recorded run.
-FORMAT = "harmony-agent/recording"
-#: The version of the line layout this library writes and reads.
-VERSION = 1
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
