@@ -10,10 +10,12 @@ JSON, and its pydantic models load only when a recording is read back.
 
 from __future__ import annotations
 
-import itertools
+import array
+import base64
 import json
 import logging
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -31,12 +33,30 @@ if TYPE_CHECKING:
     from harmony_agent.format._conversation import Conversation
     from harmony_agent.format._encoding import Encoding
 
-__all__ = ["FORMAT", "VERSION", "RecordTarget", "Recorder", "Tape", "as_recorder"]
+__all__ = ["FORMAT", "VERSION", "RecordTarget", "Recorder", "Tape", "as_recorder", "pack_tokens"]
 
 #: The ``format`` field of every recorded run.
 FORMAT = "harmony-agent/recording"
 #: The version of the line layout this library writes and reads.
 VERSION = 1
+
+_UINT32 = "I" if array.array("I").itemsize == 4 else "L"
+
+
+def pack_tokens(tokens: list[int]) -> str | list[int]:
+    """Token ids as a recording stores them: base64 of little-endian 32-bit ids.
+
+    About ten times cheaper than a JSON list of numbers, and shorter. Ids that do not
+    fit (a hostile backend's) are kept as the list itself.
+    """
+    try:
+        packed = array.array(_UINT32, tokens)
+    except (OverflowError, TypeError):
+        return list(tokens)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
 
 logger = logging.getLogger("harmony_agent.agent")
 
@@ -219,7 +239,7 @@ class Tape:
                     "finish": finish,
                     "error": error,
                     "call": call,
-                    "tokens": own,
+                    "tokens": None if own is None else pack_tokens(own),
                 }
             )
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -230,7 +250,7 @@ class Tape:
             "harmony_agent": __version__,
             "created": created.replace("+00:00", "Z"),
             "input": [m.model_dump(mode="json") for m in self._input],
-            "tokens": tokens,
+            "tokens": pack_tokens(tokens),
             "steps": steps,
             "stop_reason": result.stop_reason,
             "final_text": result.final_text,
@@ -252,9 +272,14 @@ class Tape:
         """The call and its answers, each answer's tokens cut from what followed it."""
         # What the agent appended after the call: maybe a restored stop token, then each
         # answer rendered (each starts with <|start|>), then <|start|>assistant.
-        starts = [i for i, token in enumerate(span) if token == T.START]
-        pieces: list[Any] = [span[a:b] for a, b in itertools.pairwise(starts)]
-        if len(pieces) < len(replies):  # not the usual layout: render them again
+        pieces: list[list[int]] = []
+        try:
+            at = span.index(T.START)
+            while len(pieces) < len(replies):
+                end = span.index(T.START, at + 1)
+                pieces.append(span[at:end])
+                at = end
+        except ValueError:  # not the usual layout: render them again
             pieces = [self._encoding.render(reply) for reply in replies]
         return {
             "recipient": call.recipient or "",
@@ -262,7 +287,7 @@ class Tape:
             "content_type": call.content_type,
             "failed": failed,
             "answers": [
-                {"name": reply.name, "text": reply.text, "tokens": piece}
+                {"name": reply.name, "text": reply.text, "tokens": pack_tokens(piece)}
                 for reply, piece in zip(replies, pieces, strict=False)
             ],
         }

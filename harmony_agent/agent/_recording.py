@@ -5,7 +5,7 @@ many runs, concatenated and split without losing anything::
 
     {"format": "harmony-agent/recording", "version": 1, "encoding": "HarmonyGptOss",
      "harmony_agent": "0.1.0", "created": "2026-12-01T21:00:00Z",
-     "input": [...messages...], "tokens": [...], "steps": [...],
+     "input": [...messages...], "tokens": "Rg0DANBDAABI...", "steps": [...],
      "stop_reason": "final", "final_text": "...", "turns": 2, "error": null}
 
 Within a run the prompt only grows (see :mod:`harmony_agent.agent._agent`), so the run's
@@ -14,19 +14,33 @@ completion exactly as the backend produced it, and what the agent appended after
 (a restored stop token, the tool answers, ``<|start|>assistant``). Step ``k``'s prompt is
 the first ``steps[k].prompt`` tokens of it, and its completion the ``steps[k].completion``
 tokens that follow. The file stays linear in the run's length however many steps it has.
+Token ids are stored as base64 of little-endian 32-bit ids (a tenth of the cost of JSON
+numbers to write, and shorter); each completion's decoded ``text`` is there for people.
 """
 
 from __future__ import annotations
 
+import array
+import base64
+import binascii
 import os
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal, Union, overload
+from typing import Annotated, Any, Literal, Union, overload
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    model_validator,
+)
 
 from harmony_agent.agent._backend import FinishReason, SamplingParams
-from harmony_agent.agent._record import FORMAT, VERSION
+from harmony_agent.agent._record import _UINT32, FORMAT, VERSION, pack_tokens
 from harmony_agent.errors import RecordingError
 from harmony_agent.format._messages import Message
 
@@ -45,6 +59,31 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
+def _unpack(value: Any) -> Any:
+    """Token ids from a recording: base64 of little-endian 32-bit ids, or a list."""
+    if not isinstance(value, str):
+        return value
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise ValueError("token data is neither a list of ids nor base64") from None
+    if len(raw) % 4:
+        raise ValueError("token data is not a whole number of 32-bit ids")
+    ids = array.array(_UINT32)
+    ids.frombytes(raw)
+    if sys.byteorder == "big":
+        ids.byteswap()
+    return tuple(ids)
+
+
+#: Token ids: read from base64 (what a recording writes) or a list, written as base64.
+Tokens = Annotated[
+    tuple[int, ...],
+    BeforeValidator(_unpack),
+    PlainSerializer(lambda ids: pack_tokens(list(ids)), when_used="json"),
+]
+
+
 class RecordedAnswer(BaseModel):
     """One tool answer: the message's author, its text, and its tokens as rendered."""
 
@@ -52,7 +91,7 @@ class RecordedAnswer(BaseModel):
 
     name: str | None
     text: str
-    tokens: tuple[int, ...]
+    tokens: Tokens
 
 
 class RecordedCall(BaseModel):
@@ -91,7 +130,7 @@ class RecordedStep(BaseModel):
     finish: FinishReason | None = None
     error: str | None = None
     call: RecordedCall | None = None
-    tokens: tuple[int, ...] | None = None
+    tokens: Tokens | None = None
 
 
 class RecordedRun(BaseModel):
@@ -121,7 +160,7 @@ class RecordedRun(BaseModel):
     harmony_agent: str
     created: str
     input: tuple[Message, ...]
-    tokens: tuple[int, ...]
+    tokens: Tokens
     steps: tuple[RecordedStep, ...]
     stop_reason: str
     final_text: str | None = None

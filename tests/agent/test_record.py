@@ -246,3 +246,17 @@ def test_a_write_that_fails_later_is_logged_and_the_run_kept(
     assert result.final_text == "Oslo is 4 °C."
     assert (recorder.written, recorder.failed) == (0, 1)
     assert "could not record a run to" in caplog.text
+
+
+def test_tokens_are_stored_packed_and_odd_ids_as_numbers():
+    from harmony_agent.agent._record import pack_tokens
+    from harmony_agent.agent._recording import RecordedAnswer
+
+    packed = pack_tokens([0, 5, 200012])
+    assert isinstance(packed, str)
+    assert RecordedAnswer(name=None, text="", tokens=packed).tokens == (0, 5, 200012)  # type: ignore[arg-type]
+    assert pack_tokens([-1, 2**40]) == [-1, 2**40]  # a hostile backend's ids, kept as they are
+    assert RecordedAnswer(name=None, text="", tokens=[-1]).tokens == (-1,)  # type: ignore[arg-type]
+    for bad in ("not base64!", "AAA="):
+        with pytest.raises(ValueError, match="token data"):
+            RecordedAnswer(name=None, text="", tokens=bad)  # type: ignore[arg-type]
