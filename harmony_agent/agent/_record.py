@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -260,11 +261,14 @@ class Tape:
         self._recorder.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
 
     def _decode(self, tokens: list[int]) -> str:
-        """``tokens`` as text, special tokens by name (tiktoken's decoder: no Python loop)."""
+        """``tokens`` as text, special tokens by name (a C-level join, no Python loop)."""
         try:
-            return self._encoding.tiktoken.decode_bytes(tokens).decode("utf-8", "replace")
-        except Exception:  # an id beyond the vocabulary: ours names it instead of failing
-            return self._encoding.decode(tokens)
+            if not tokens or min(tokens) >= 0:
+                table = _byte_table(self._encoding)
+                return b"".join(map(table.__getitem__, tokens)).decode("utf-8", "replace")
+        except (IndexError, TypeError):
+            pass
+        return self._encoding.decode(tokens)  # ids beyond the vocabulary: ours names them
 
     def _call(
         self, call: Message, replies: tuple[Message, ...], failed: bool, span: list[int]
@@ -291,3 +295,17 @@ class Tape:
                 for reply, piece in zip(replies, pieces, strict=False)
             ],
         }
+
+
+_TABLES: weakref.WeakKeyDictionary[Encoding, list[bytes]] = weakref.WeakKeyDictionary()
+
+
+def _byte_table(encoding: Encoding) -> list[bytes]:
+    """The bytes of every token id, special tokens as their names (built once)."""
+    table = _TABLES.get(encoding)
+    if table is None:
+        ordinary = encoding.token_byte_table
+        specials = range(len(ordinary), T.LAST_SPECIAL + 1)
+        table = [*ordinary, *(T.special_name(t).encode() for t in specials)]
+        _TABLES[encoding] = table
+    return table
