@@ -17,7 +17,6 @@ import logging
 import os
 import sys
 import threading
-import weakref
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -219,8 +218,8 @@ class Tape:
         from harmony_agent import __version__
 
         tokens = list(prompt if self._stream is None else self._stream)
-        sampling: dict[int, Any] = {}  # each distinct parameters object dumped once
         steps = []
+        last: SamplingParams | None = None
         for i, (start, length, params, finish, error, own) in enumerate(self._steps):
             stream = tokens if own is None else own
             call = None
@@ -228,21 +227,24 @@ class Tape:
                 after = len(tokens) if i + 1 == len(self._steps) else self._steps[i + 1][0]
                 span = tokens[start + length : after] if own is None else []
                 call = self._call(*self._calls[i], span)
-            dumped = sampling.get(id(params))
-            if dumped is None:
-                dumped = sampling[id(params)] = params.model_dump(mode="json")
-            steps.append(
-                {
-                    "prompt": start,
-                    "completion": length,
-                    "text": self._decode(stream[start : start + length]),
-                    "sampling": dumped,
-                    "finish": finish,
-                    "error": error,
-                    "call": call,
-                    "tokens": None if own is None else pack_tokens(own),
-                }
-            )
+            step: dict[str, Any] = {
+                "prompt": start,
+                "completion": length,
+                "text": self._decode(stream[start : start + length]),
+            }
+            # Left out: sampling the same as the step before's, and fields at defaults.
+            if last is None or (params is not last and params != last):
+                step["sampling"] = params.model_dump(mode="json")
+            last = params
+            if finish is not None:
+                step["finish"] = finish
+            if error is not None:
+                step["error"] = error
+            if call is not None:
+                step["call"] = call
+            if own is not None:
+                step["tokens"] = pack_tokens(own)
+            steps.append(step)
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         line = {
             "format": FORMAT,
@@ -261,14 +263,11 @@ class Tape:
         self._recorder.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
 
     def _decode(self, tokens: list[int]) -> str:
-        """``tokens`` as text, special tokens by name (a C-level join, no Python loop)."""
+        """``tokens`` as text, special tokens by name (tiktoken's decoder: no Python loop)."""
         try:
-            if not tokens or min(tokens) >= 0:
-                table = _byte_table(self._encoding)
-                return b"".join(map(table.__getitem__, tokens)).decode("utf-8", "replace")
-        except (IndexError, TypeError):
-            pass
-        return self._encoding.decode(tokens)  # ids beyond the vocabulary: ours names them
+            return self._encoding.tiktoken.decode_bytes(tokens).decode("utf-8", "replace")
+        except Exception:  # an id beyond the vocabulary: ours names it instead of failing
+            return self._encoding.decode(tokens)
 
     def _call(
         self, call: Message, replies: tuple[Message, ...], failed: bool, span: list[int]
@@ -295,17 +294,3 @@ class Tape:
                 for reply, piece in zip(replies, pieces, strict=False)
             ],
         }
-
-
-_TABLES: weakref.WeakKeyDictionary[Encoding, list[bytes]] = weakref.WeakKeyDictionary()
-
-
-def _byte_table(encoding: Encoding) -> list[bytes]:
-    """The bytes of every token id, special tokens as their names (built once)."""
-    table = _TABLES.get(encoding)
-    if table is None:
-        ordinary = encoding.token_byte_table
-        specials = range(len(ordinary), T.LAST_SPECIAL + 1)
-        table = [*ordinary, *(T.special_name(t).encode() for t in specials)]
-        _TABLES[encoding] = table
-    return table

@@ -113,7 +113,8 @@ class RecordedStep(BaseModel):
         prompt: how many tokens its prompt had (a prefix of the run's ``tokens``).
         completion: how many tokens the backend produced (they follow the prompt).
         text: the completion decoded (special tokens by name), for people reading.
-        sampling: the sampling parameters it was asked with.
+        sampling: the sampling parameters it was asked with (a line leaves them out when
+            they are the step before's).
         finish: why the engine said it ended (None: the backend did not say).
         error: the backend failure that ended the run here, if one did.
         call: the tool call it ended with and the answers, if it called a tool.
@@ -166,6 +167,22 @@ class RecordedRun(BaseModel):
     final_text: str | None = None
     turns: int = 0
     error: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _carry_sampling(cls, data: Any) -> Any:
+        """A step without ``sampling`` was sampled like the step before it."""
+        if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
+            return data
+        steps, last = [], None
+        for step in data["steps"]:
+            if isinstance(step, dict):
+                if "sampling" in step:
+                    last = step["sampling"]
+                elif last is not None:
+                    step = {**step, "sampling": last}
+            steps.append(step)
+        return {**data, "steps": steps}
 
     @model_validator(mode="after")
     def _consistent(self) -> RecordedRun:
