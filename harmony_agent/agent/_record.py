@@ -252,15 +252,20 @@ class Tape:
             "encoding": self._encoding.name,
             "harmony_agent": __version__,
             "created": created.replace("+00:00", "Z"),
+            # Spliced in below (escaping base64 as a JSON string would cost per token);
+            # before "input", so that the first '"tokens":null' is this one.
+            "tokens": None,
             "input": [m.model_dump(mode="json") for m in self._input],
-            "tokens": pack_tokens(tokens),
             "steps": steps,
             "stop_reason": result.stop_reason,
             "final_text": result.final_text,
             "turns": result.turns,
             "error": result.error,
         }
-        self._recorder.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
+        text = json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+        packed = pack_tokens(tokens)
+        value = f'"{packed}"' if isinstance(packed, str) else json.dumps(packed)
+        self._recorder.write(text.replace('"tokens":null', f'"tokens":{value}', 1))
 
     def _decode(self, tokens: list[int]) -> str:
         """``tokens`` as text, special tokens by name (tiktoken's decoder: no Python loop)."""

@@ -260,3 +260,19 @@ def test_tokens_are_stored_packed_and_odd_ids_as_numbers():
     for bad in ("not base64!", "AAA="):
         with pytest.raises(ValueError, match="token data"):
             RecordedAnswer(name=None, text="", tokens=bad)  # type: ignore[arg-type]
+
+
+def test_a_run_with_ids_that_do_not_fit_is_still_recorded():
+    recorder = ha.Recorder()
+    agent = ha.Agent(Scripted([]))
+    tape = recorder.start(agent, agent.conversation_for("Hi"))
+    prompt = [-5, 1]
+    tape.completion(prompt, ha.SamplingParams(), [2**40], None, None)
+    prompt += [2**40]
+    result = ha.RunResult(
+        final_text=None, messages=(), conversation=ha.Conversation(), stop_reason="no_final"
+    )
+    tape.end(result, prompt)
+    [run] = recorder.runs
+    assert run.tokens == (-5, 1, 2**40) and run.completion(0) == [2**40]
+    assert "<|token_-5|>" not in run.steps[0].text  # the completion alone is decoded
