@@ -15,6 +15,7 @@ from harmony_agent.errors import (
     ConversationError,
     HarmonyAgentError,
     ParseError,
+    RecordingError,
     RenderError,
     StreamInterrupted,
     ToolError,
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from harmony_agent import backends, browser, events
     from harmony_agent.agent import Agent, RunResult, run_many
     from harmony_agent.agent._backend import Backend, SamplingParams
+    from harmony_agent.agent._record import Recorder
+    from harmony_agent.agent._recording import Recording
     from harmony_agent.agent._resume import ResumePolicy
     from harmony_agent.browser import BrowserTool
     from harmony_agent.events import (
@@ -71,6 +74,8 @@ _LAZY = {
     "Backend": "harmony_agent.agent._backend",
     "SamplingParams": "harmony_agent.agent._backend",
     "ResumePolicy": "harmony_agent.agent._resume",
+    "Recorder": "harmony_agent.agent._record",
+    "Recording": "harmony_agent.agent._recording",
     "BrowserTool": "harmony_agent.browser",
     "ContentDelta": "harmony_agent.format._events",
     "Event": "harmony_agent.format._events",
@@ -134,6 +139,9 @@ __all__ = [
     "Preamble",
     "PythonTool",
     "ReasoningEffort",
+    "Recorder",
+    "Recording",
+    "RecordingError",
     "RenderConfig",
     "RenderError",
     "ResponseFormat",

@@ -8,8 +8,11 @@ Every error the library raises on purpose derives from :class:`HarmonyAgentError
     ├── RenderError         a message cannot be rendered (e.g. a tool message without a name)
     ├── ParseError          strict parsing met tokens that are not valid harmony
     ├── ToolError           a tool was misconfigured or failed outside an agent run
+    ├── RecordingError      a recording file cannot be read (missing, not a recorded run)
     └── BackendError        an inference backend failed (HTTP 4xx, exhausted retries, bad reply)
-        └── StreamInterrupted   a completion stream ended before the server said it finished
+        ├── StreamInterrupted   a completion stream ended before the server said it finished
+        ├── ReplayDrift         a replayed prompt differs from the recorded one
+        └── ReplayExhausted     a replay was asked for more completions than were recorded
 
 Failures inside an agent run that the model can recover from (bad tool arguments,
 an unknown tool, a tool timeout) are not raised: they go back to the model as tool
@@ -23,7 +26,10 @@ __all__ = [
     "ConversationError",
     "HarmonyAgentError",
     "ParseError",
+    "RecordingError",
     "RenderError",
+    "ReplayDrift",
+    "ReplayExhausted",
     "StreamInterrupted",
     "ToolError",
     "VocabError",
@@ -102,3 +108,55 @@ class StreamInterrupted(BackendError):
         self.received = received
         self.url = url
         super().__init__(message, status=status)
+
+
+class RecordingError(HarmonyAgentError, ValueError):
+    """A recording file cannot be read: missing, or a line that is not a recorded run."""
+
+
+class ReplayDrift(BackendError):
+    """A prompt sent to :class:`~harmony_agent.backends.Replay` differs from the recording.
+
+    The message shows both sides decoded around the first differing token.
+
+    Attributes:
+        run: the recorded run (its index in the recording).
+        step: the completion of that run (0 is the first).
+        index: the first token position where the prompts differ.
+        where: the message the position falls in, e.g. ``"the developer message"``.
+        recorded: the recorded prompt's tokens around ``index``.
+        actual: the actual prompt's tokens around ``index``.
+        recorded_text: ``recorded`` decoded, the first differing token marked.
+        actual_text: ``actual`` decoded, the first differing token marked.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        run: int,
+        step: int,
+        index: int,
+        where: str,
+        recorded: tuple[int, ...],
+        actual: tuple[int, ...],
+        recorded_text: str,
+        actual_text: str,
+    ) -> None:
+        self.run, self.step, self.index, self.where = run, step, index, where
+        self.recorded, self.actual = recorded, actual
+        self.recorded_text, self.actual_text = recorded_text, actual_text
+        super().__init__(message)
+
+
+class ReplayExhausted(BackendError):
+    """A :class:`~harmony_agent.backends.Replay` was asked for a completion it has not got.
+
+    Attributes:
+        run: the recorded run that ran out (None: every recorded run was already taken).
+        step: the completion asked for (its index within the run).
+    """
+
+    def __init__(self, message: str, *, run: int | None, step: int) -> None:
+        self.run, self.step = run, step
+        super().__init__(message)

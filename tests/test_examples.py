@@ -59,6 +59,7 @@ def test_example_runs(script: str):
         ("batch_eval.py", "accuracy 3/5; stop reasons {'final': 4, 'max_turns': 1}"),
         ("python_data_analysis.py", "answer: (scripted) Sales: mean 13.00, best Thu (16.0)."),
         ("browser_research.py", "【1†L2-L4】: file://"),
+        ("record_replay.py", '"eur_per_kg": ⟦3⟧}<|end|>'),
     ],
 )
 def test_getting_started_examples(script: str, expected: str):

@@ -332,6 +332,7 @@ SECTIONS: dict[str, Section] = {
     "parser-workloads": _script("bench_parser.py", "streaming parser on three 20k-token workloads"),
     "compat": _script("bench_compat.py", "compat layer, drop-in openai_harmony"),
     "agent": _script("bench_agent.py", "agent loop overhead per step, zero-latency backend"),
+    "record": _script("bench_record.py", "agent loop overhead per step with recording on"),
     "reasoning": _script(
         "bench_reasoning.py", "reasoning budget check, off vs on", "--compare", "--steps", "100"
     ),

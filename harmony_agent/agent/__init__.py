@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from harmony_agent.agent._agent import Agent, AgentInput
     from harmony_agent.agent._limits import Limits
     from harmony_agent.agent._many import arun_many, run_many
+    from harmony_agent.agent._record import Recorder
+    from harmony_agent.agent._recording import RecordedRun, Recording
     from harmony_agent.agent._result import RunResult, StopReason, Usage
     from harmony_agent.agent._resume import ResumePolicy, Resuming
 
@@ -25,6 +27,9 @@ _LAZY = {
     "arun_many": "harmony_agent.agent._many",
     "run_many": "harmony_agent.agent._many",
     "Limits": "harmony_agent.agent._limits",
+    "Recorder": "harmony_agent.agent._record",
+    "RecordedRun": "harmony_agent.agent._recording",
+    "Recording": "harmony_agent.agent._recording",
     "ResumePolicy": "harmony_agent.agent._resume",
     "Resuming": "harmony_agent.agent._resume",
     "RunResult": "harmony_agent.agent._result",
@@ -52,6 +57,9 @@ __all__ = [
     "Finish",
     "FinishReason",
     "Limits",
+    "RecordedRun",
+    "Recorder",
+    "Recording",
     "ResumePolicy",
     "Resuming",
     "RunResult",

@@ -20,6 +20,7 @@ from harmony_agent.agent._events import AgentEvent, RunEnd
 from harmony_agent.agent._limits import Limits
 from harmony_agent.agent._loop import run_loop
 from harmony_agent.agent._output import OutputSpec
+from harmony_agent.agent._record import RecordTarget, as_recorder
 from harmony_agent.agent._result import RunResult
 from harmony_agent.agent._resume import ResumePolicy
 from harmony_agent.agent._turn import TurnOutcome, end_of_turn
@@ -93,6 +94,9 @@ class Agent:
             stream is stopped and the rest of the message requested with
             ``SamplingParams.json_schema`` (vLLM, SGLang, llama.cpp and Ollama honour it;
             other backends ignore it and the answer is validated all the same).
+        record: record every run token for token, one JSON line per run: a file path
+            (appended to) or a :class:`~harmony_agent.Recorder`; replay it with
+            :class:`~harmony_agent.backends.Replay`.
 
     Backend failures: a run whose very first request fails before any token (server
     unreachable, HTTP 4xx) raises :class:`~harmony_agent.BackendError`; once the run has
@@ -130,6 +134,7 @@ class Agent:
         reasoning_budget: int | None = None,
         run_reasoning_budget: int | None = None,
         constrain_output: bool = False,
+        record: RecordTarget = None,
     ) -> None:
         self.limits = Limits(
             max_turns=max_turns,
@@ -169,6 +174,7 @@ class Agent:
         self._final_header = [T.CHANNEL, *self.encoding.encode_ordinary("final"), T.MESSAGE]
         self._force_answer = [T.END, *self._start_assistant, *self._final_header]
         self._stops = frozenset(sampling.stop_tokens or ())
+        self.recorder = as_recorder(record)
 
     def __repr__(self) -> str:
         tools = ", ".join(name for t in self.tools for name in t.names)

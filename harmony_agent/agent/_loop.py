@@ -51,6 +51,7 @@ async def run_loop(agent: Agent, start: Conversation) -> AsyncGenerator[AgentEve
     stop: StopReason | None = None
     error: BackendError | None = None
     ends: list[MessageEnd] = []  # the messages of the latest completion
+    tape = None if agent.recorder is None else agent.recorder.start(agent, start)
     output: Any = None
     invalid: str | None = None  # why the latest answer did not validate
 
@@ -157,6 +158,8 @@ async def run_loop(agent: Agent, start: Conversation) -> AsyncGenerator[AgentEve
                 else:
                     resume = Resume(agent.resume, prompt, params)  # nothing to resume
                     finish = "length"
+            if tape is not None:
+                tape.completion(prompt, params, generated, finish, error)
             resumes += resume.resumes
             model_tokens = len(generated) - written
             truncated = finish == "length" or model_tokens >= params.max_tokens
@@ -196,6 +199,8 @@ async def run_loop(agent: Agent, start: Conversation) -> AsyncGenerator[AgentEve
                 replies, failed = await _call(agent, tools, last.message)
                 tool_errors += failed
                 yield ToolResultEvent(last.message, replies, failed, turns)
+                if tape is not None:
+                    tape.tool(last.message, replies, failed)
                 new += replies
                 for reply in replies:
                     prompt += encoding.render(reply)
@@ -238,6 +243,8 @@ async def run_loop(agent: Agent, start: Conversation) -> AsyncGenerator[AgentEve
         update["error"] = invalid
     if update:
         result = result.model_copy(update=update)
+    if tape is not None:
+        tape.end(result, prompt)
     yield RunEnd(result)
 
 

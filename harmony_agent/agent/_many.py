@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 from collections import Counter
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ from typing import IO, Any
 
 from harmony_agent.agent._agent import Agent, AgentInput
 from harmony_agent.agent._aio import released, run_sync
+from harmony_agent.agent._record import RecordTarget, as_recorder
 from harmony_agent.agent._result import RunResult
 from harmony_agent.format._conversation import Conversation
 
@@ -25,6 +27,7 @@ def run_many(
     progress: bool = True,
     jsonl: str | os.PathLike[str] | None = None,
     raise_errors: bool = False,
+    record: RecordTarget = None,
 ) -> list[RunResult]:
     """Run ``agent`` on every prompt, ``concurrency`` runs at a time (blocking).
 
@@ -44,6 +47,7 @@ def run_many(
                 progress=progress,
                 jsonl=jsonl,
                 raise_errors=raise_errors,
+                record=record,
             ),
         ),
         entry="run_many",
@@ -60,6 +64,7 @@ async def arun_many(
     progress: bool = True,
     jsonl: str | os.PathLike[str] | None = None,
     raise_errors: bool = False,
+    record: RecordTarget = None,
 ) -> list[RunResult]:
     """Run ``agent`` on every prompt, at most ``concurrency`` runs in flight at once.
 
@@ -73,12 +78,19 @@ async def arun_many(
             reload with :meth:`RunResult.read_jsonl`.
         raise_errors: re-raise the first exception a run raises (cancelling the rest)
             instead of recording it as a result with ``stop_reason="error"``.
+        record: also record every run token for token (a file path, appended to, or a
+            :class:`~harmony_agent.Recorder`), one line per run as it ends, in the order
+            runs end; replay with :class:`~harmony_agent.backends.Replay`, which matches
+            runs by their first prompt, in any order.
 
     Returns:
         One result per prompt, in the order of ``prompts``.
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    if record is not None:
+        agent = copy.copy(agent)  # the same agent, recording (the caller's stays as it is)
+        agent.recorder = as_recorder(record)
     items = list(prompts)
     results: list[RunResult | None] = [None] * len(items)
     semaphore = asyncio.Semaphore(concurrency)

@@ -7,6 +7,7 @@ stream the server finished ends with a :class:`Finish` chunk. For tests:
 :class:`Scripted` replays completions, and
 ``harmony_agent.testing`` has fake servers that speak each engine's wire format.
 :class:`Pool` spreads runs over several endpoints and fails over between them.
+:class:`Replay` plays recorded runs back token for token and reports prompt drift.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from harmony_agent.agent._resume import ResumePolicy, Resuming
 from harmony_agent.backends._scripted import Scripted
 from harmony_agent.backends._transformers import Transformers
 from harmony_agent.backends._vllm_engine import VLLMEngine
+from harmony_agent.errors import ReplayDrift, ReplayExhausted
 
 if TYPE_CHECKING:
     from harmony_agent.backends._http import HTTPBackend
     from harmony_agent.backends._llamacpp import LlamaCpp
     from harmony_agent.backends._ollama import Ollama
     from harmony_agent.backends._pool import Pool
+    from harmony_agent.backends._replay import Replay
     from harmony_agent.backends._sglang import SGLang
     from harmony_agent.backends._vllm import VLLM
 
@@ -34,6 +37,7 @@ _LAZY = {
     "LlamaCpp": "harmony_agent.backends._llamacpp",
     "Ollama": "harmony_agent.backends._ollama",
     "Pool": "harmony_agent.backends._pool",
+    "Replay": "harmony_agent.backends._replay",
     "SGLang": "harmony_agent.backends._sglang",
     "VLLM": "harmony_agent.backends._vllm",
 }
@@ -45,6 +49,9 @@ __all__ = [
     "LlamaCpp",
     "Ollama",
     "Pool",
+    "Replay",
+    "ReplayDrift",
+    "ReplayExhausted",
     "ResumePolicy",
     "Resuming",
     "SGLang",

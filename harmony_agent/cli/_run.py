@@ -21,6 +21,10 @@ goes to stderr, as do tool calls and their answers.
 --json prints the whole run instead (a RunResult: final_text, messages, the
 conversation to continue from, stop_reason, usage, turns) as one JSON object.
 
+--record FILE appends the run to FILE token for token (one JSON line: every prompt
+and completion, the tool answers, the outcome); replay it in tests with
+ha.backends.Replay or harmony_agent.testing.replay, no model needed.
+
 exit status: 0 when the model gave a final answer, 1 when it did not (stop_reason
 says why; with --json the JSON is still printed) or the server failed, 2 for a
 usage error."""
@@ -30,7 +34,8 @@ examples:
   harmony-agent run --backend ollama --model gpt-oss:20b "Name three moons of Jupiter."
   echo "Summarise: ..." | harmony-agent run - --reasoning low
   harmony-agent run --json "Hi" | jq .usage
-  harmony-agent run --load chat.json "And in Fahrenheit?"   # continue a saved chat"""
+  harmony-agent run --load chat.json "And in Fahrenheit?"   # continue a saved chat
+  harmony-agent run --tools python --record runs.jsonl "What is 2**100?"  # for replay"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +49,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the RunResult as JSON")
     parser.add_argument(
         "--load", metavar="FILE", help="continue the conversation saved in FILE (chat's /save)"
+    )
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="append the run to FILE token for token (JSONL), to replay it in tests",
     )
     add_agent_arguments(parser)
 

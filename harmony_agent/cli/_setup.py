@@ -252,4 +252,5 @@ def build_agent(
         reasoning=reasoning,
         max_turns=args.max_turns,
         sampling=SamplingParams(max_tokens=args.max_tokens, temperature=args.temperature),
+        record=getattr(args, "record", None),  # run --record
     )

@@ -3,9 +3,11 @@
 Pair them with the adapters in :mod:`harmony_agent.backends` to test agents without a
 GPU or a network: each server speaks its engine's wire format on 127.0.0.1 and runs a
 scripted model. For tests that need no HTTP at all, use
-:class:`harmony_agent.backends.Scripted`.
+:class:`harmony_agent.backends.Scripted`. :func:`replay_cases` and :func:`replay` turn a
+folder of recorded runs into regression tests.
 """
 
+from harmony_agent.testing._replay import areplay, replay, replay_cases
 from harmony_agent.testing.fake_servers import (
     Cut,
     FakeLlamaCppServer,
@@ -26,4 +28,7 @@ __all__ = [
     "FakeVLLMServer",
     "Generation",
     "Model",
+    "areplay",
+    "replay",
+    "replay_cases",
 ]

@@ -16,6 +16,9 @@ def test_backends_exports() -> None:
         "LlamaCpp",
         "Ollama",
         "Pool",
+        "Replay",
+        "ReplayDrift",
+        "ReplayExhausted",
         "ResumePolicy",
         "Resuming",
         "SGLang",
@@ -37,6 +40,9 @@ def test_testing_exports() -> None:
         "FakeVLLMServer",
         "Generation",
         "Model",
+        "areplay",
+        "replay",
+        "replay_cases",
     }
     assert all(hasattr(testing, name) for name in testing.__all__)
 
