@@ -11,7 +11,14 @@ from urllib.parse import urlsplit
 
 from harmony_agent.cli._console import Output
 from harmony_agent.cli._errors import CliError, UsageError
-from harmony_agent.cli._setup import BACKENDS, EFFORTS, build_tools, close_tools, parse_tool_names
+from harmony_agent.cli._setup import (
+    BACKENDS,
+    EFFORTS,
+    build_tools,
+    close_tools,
+    http_backend,
+    parse_tool_names,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -150,14 +157,8 @@ def _backend(args: argparse.Namespace) -> Backend:
             raise CliError(
                 f"the transformers backend needs torch and transformers: {exc}"
             ) from None
-    choice = BACKENDS[args.backend]
-    url = args.url or choice.default_url
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"--url must start with http:// or https://, got {url!r}")
-    try:
-        return choice.build(url, args.model, args.engine_api_key)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    # the engine's key: --api-key is what this server asks of its own clients
+    return http_backend(args.backend, args.url, args.model, args.engine_api_key)
 
 
 def _loopback(host: str) -> bool:

@@ -32,6 +32,7 @@ __all__ = [
     "build_backend",
     "build_tools",
     "close_tools",
+    "http_backend",
     "parse_tool_names",
 ]
 
@@ -194,12 +195,17 @@ def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_backend(args: argparse.Namespace) -> Backend:
     """The backend that ``--backend``, ``--url``, ``--model`` and ``--api-key`` describe."""
-    choice = BACKENDS[args.backend]
-    url = args.url or choice.default_url
+    return http_backend(args.backend, args.url, args.model, args.api_key)
+
+
+def http_backend(name: str, url: str | None, model: str | None, key: str | None) -> Backend:
+    """The HTTP backend ``name`` at ``url`` (its default when None), sending ``key``."""
+    choice = BACKENDS[name]
+    url = url or choice.default_url
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--url must start with http:// or https://, got {url!r}")
     try:
-        return choice.build(url, args.model, args.api_key)
+        return choice.build(url, model, key)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
