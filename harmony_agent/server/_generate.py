@@ -201,14 +201,11 @@ class _Run:
 
     # The agent's events → items.
     async def events(self) -> AsyncGenerator[ServerEvent, None]:
+        if self.first is None:
+            await self.open()  # a failure before the first event: mapped to an API error
+        event = self.first
+        assert event is not None
         async with aclosing(self.stream) as stream:
-            try:
-                event = self.first if self.first is not None else await anext(stream)
-            except Exception as exc:
-                mapped = _early(exc)
-                if mapped is None:
-                    raise
-                raise mapped from exc
             while True:
                 if isinstance(event, ContentDelta):  # the per-token path first
                     for out in self._delta(event):
